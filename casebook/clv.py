@@ -1,0 +1,1087 @@
+"""Customer lifetime value: BG/NBD and Gamma-Gamma by maximum likelihood, RFM, CLV.
+
+What is here
+------------
+- :func:`rfm_summary` turns an orders table into one row per customer
+  (``frequency``, ``recency``, ``T``, ``monetary_value`` and optional hold-out counts).
+- :func:`fit_bgnbd` fits the BG/NBD purchase/drop-out model (Fader, Hardie & Lee 2005a)
+  and returns a :class:`BGNBDResult` with standard errors, ``p_alive``,
+  ``expected_purchases`` and ``expected_purchases_new``.
+- :func:`fit_gamma_gamma` fits the Gamma-Gamma spend model (Fader, Hardie & Lee 2005b;
+  Fader & Hardie 2013) and returns a :class:`GammaGammaResult`.
+- :func:`customer_lifetime_value`, :func:`customer_equity` and
+  :func:`bootstrap_interval` turn the two fits into discounted margins.
+- :func:`simulate_bgnbd` and :func:`simulate_gamma_gamma` draw data from the
+  generative models, for teaching and for tests.
+- :func:`bgnbd_loglik` and :func:`gamma_gamma_loglik` expose the likelihoods (with
+  their analytic gradients) for likelihood plots.
+
+Why we write it ourselves
+-------------------------
+The two usual Python packages do not fit a teaching suite that must install quickly
+and reproduce maximum-likelihood numbers from the papers:
+
+- ``pymc-marketing`` weighs about 790 MB with its stack (PyMC, PyTensor, ArviZ, ...),
+  and its default priors shift the estimates away from the maximum-likelihood answers
+  that the papers (and this casebook's scorecard) report.
+- ``lifetimes`` is unmaintained and parts of it break on pandas 3.
+
+The models are short: a closed-form log-likelihood with an analytic gradient,
+optimised with ``scipy.optimize.minimize`` (L-BFGS-B) over log-parameters. The
+BG/NBD likelihood depends on a customer only through ``(x, t_x, T)``, so identical
+triples are grouped and weighted by their count before fitting; with ``T`` and
+``t_x`` on a day or week grid, a million customers collapse to a few tens of
+thousands of rows and the fit takes well under a second.
+
+Standard errors come from the observed information: the Hessian of the
+log-likelihood at the optimum, by central differences of the analytic gradient,
+inverted.
+
+Units
+-----
+``recency``, ``T`` and every horizon ``t`` are in the same time unit ("periods",
+e.g. weeks when :func:`rfm_summary` is called with ``unit_days=7``); ``alpha`` is
+in that unit too. ``frequency`` counts *repeat* purchase occasions (the first
+purchase is not counted). Money is in the unit of the orders' value column.
+
+References
+----------
+- Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005a). "Counting your customers" the
+  easy way: an alternative to the Pareto/NBD model. *Marketing Science* 24(2), 275-284.
+- Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005b). RFM and CLV: using iso-value
+  curves for customer base analysis. *Journal of Marketing Research* 42(4), 415-430.
+- Fader, P. S. & Hardie, B. G. S. (2013). The Gamma-Gamma model of monetary value.
+  http://brucehardie.com/notes/025/
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+__all__ = [
+    "BGNBDResult",
+    "GammaGammaResult",
+    "bgnbd_loglik",
+    "bootstrap_interval",
+    "customer_equity",
+    "customer_lifetime_value",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "gamma_gamma_loglik",
+    "rfm_summary",
+    "simulate_bgnbd",
+    "simulate_gamma_gamma",
+]
+
+BGNBD_PARAMS = ("r", "alpha", "a", "b")
+GG_PARAMS = ("p", "q", "gamma")
+
+# Log-parameters are confined to [-_LOG_BOUND, _LOG_BOUND]: exp(+-15) spans 3e-7 .. 3e6.
+_LOG_BOUND = 15.0
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _index_of(obj: Any) -> pd.Index | None:
+    return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else None
+
+
+def _wrap(values: np.ndarray, index: pd.Index | None, name: str) -> np.ndarray | pd.Series:
+    if index is not None and len(index) == len(values):
+        return pd.Series(values, index=index, name=name)
+    return values
+
+
+def _as_1d(name: str, value: Any) -> np.ndarray:
+    """``value`` as a finite float64 1-D array (a scalar becomes length 1)."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: must be numbers ({exc})") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: must be one-dimensional (got shape {arr.shape})")
+    if arr.size == 0:
+        raise ValueError(f"{name}: is empty; need at least one customer")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(f"{name}: contains {bad:,} NaN or infinite value(s)")
+    return arr
+
+
+def _check_rfm(frequency: Any, recency: Any, T: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate the BG/NBD summary statistics; return them as float64 arrays."""
+    x = _as_1d("frequency", frequency)
+    tx = _as_1d("recency", recency)
+    TT = _as_1d("T", T)
+    n = x.size
+    for name, arr in (("recency", tx), ("T", TT)):
+        if arr.size != n:
+            if arr.size == 1:
+                continue
+            raise ValueError(f"{name}: length {arr.size:,} does not match frequency (length {n:,})")
+    tx = np.broadcast_to(tx, (n,)) if tx.size == 1 and n > 1 else tx
+    TT = np.broadcast_to(TT, (n,)) if TT.size == 1 and n > 1 else TT
+    if np.any(x < 0):
+        raise ValueError("frequency: must be >= 0 (number of repeat purchases)")
+    if np.any(x != np.round(x)):
+        raise ValueError("frequency: must be whole numbers (number of repeat purchases)")
+    if np.any(tx < 0):
+        raise ValueError("recency: must be >= 0 for every customer")
+    if np.any(TT < 0):
+        raise ValueError("T: must be >= 0 for every customer")
+    tol = 1e-9 * np.maximum(1.0, TT)
+    if np.any(tx > TT + tol):
+        raise ValueError("recency: must be <= T for every customer")
+    if np.any((x == 0) & (tx != 0)):
+        raise ValueError("recency: must be 0 where frequency is 0 (no repeat purchase)")
+    return x, np.minimum(tx, TT), TT
+
+
+def _check_positive_params(params: Any, names: tuple[str, ...]) -> np.ndarray:
+    if isinstance(params, dict):
+        missing = [k for k in names if k not in params]
+        if missing:
+            raise ValueError(f"params: missing {', '.join(missing)} (need {', '.join(names)})")
+        vals = [params[k] for k in names]
+    else:
+        vals = list(np.asarray(params, dtype=float).ravel())
+        if len(vals) != len(names):
+            raise ValueError(f"params: need {len(names)} values ({', '.join(names)}), got {len(vals)}")
+    out = np.asarray(vals, dtype=np.float64)
+    for k, v in zip(names, out):
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"{k}: must be a positive finite number (got {v!r})")
+    return out
+
+
+def _check_seed(seed: Any) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed: must be a non-negative whole number or a numpy Generator (got {seed!r})")
+    return np.random.default_rng(int(seed))
+
+
+def _compress(*cols: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Group identical rows of ``cols``.
+
+    Returns ``codes`` (row -> group), the unique rows (one array per column) and
+    the count of each group. Hash-based (``pd.factorize``), O(n).
+    """
+    n = cols[0].size
+    key, _ = pd.factorize(cols[0])
+    key = key.astype(np.int64)
+    for col in cols[1:]:
+        c, u = pd.factorize(col)
+        key, _ = pd.factorize(key * np.int64(len(u)) + c)
+        key = key.astype(np.int64)
+    codes = key
+    k = int(codes.max()) + 1 if n else 0
+    rep = np.empty(k, dtype=np.int64)
+    rep[codes] = np.arange(n, dtype=np.int64)  # any member of the group represents it
+    counts = np.bincount(codes, minlength=k).astype(np.float64)
+    return codes, [c[rep] for c in cols], counts
+
+
+# --------------------------------------------------------------------------- Hessian / covariance
+
+
+def _fd_hessian(grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, rel_step: float = 1e-5) -> np.ndarray:
+    """Hessian by central differences of an analytic gradient (natural parameters)."""
+    k = theta.size
+    H = np.empty((k, k))
+    for i in range(k):
+        h = rel_step * max(abs(theta[i]), 1e-8)
+        up = theta.copy()
+        dn = theta.copy()
+        up[i] += h
+        dn[i] -= h
+        H[:, i] = (grad(up) - grad(dn)) / (2.0 * h)
+    return 0.5 * (H + H.T)
+
+
+def _covariance(neg_hessian: np.ndarray, names: tuple[str, ...], model: str) -> np.ndarray:
+    """Inverse of the observed information; NaN (with a warning) if it is not positive definite."""
+    try:
+        L = np.linalg.cholesky(neg_hessian)
+    except np.linalg.LinAlgError:
+        warnings.warn(
+            f"{model}: the observed information is not positive definite at the optimum; "
+            "standard errors are NaN (the data do not identify every parameter)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return np.full((len(names), len(names)), np.nan)
+    Linv = np.linalg.inv(L)
+    return Linv.T @ Linv
+
+
+def _summary_frame(params: dict, se: dict, level: float) -> pd.DataFrame:
+    if not 0 < level < 1:
+        raise ValueError(f"level: must be between 0 and 1 (got {level!r})")
+    zc = special.ndtri(0.5 + level / 2.0)
+    rows = []
+    for k, est in params.items():
+        s = se[k]
+        # Wald interval on the log scale (the parameters are positive), mapped back.
+        half = zc * s / est
+        rows.append({"parameter": k, "estimate": est, "se": s,
+                     "ci_low": est * math.exp(-half) if np.isfinite(half) else np.nan,
+                     "ci_high": est * math.exp(half) if np.isfinite(half) else np.nan})
+    return pd.DataFrame(rows, columns=["parameter", "estimate", "se", "ci_low", "ci_high"])
+
+
+def _warn_at_bound(z: np.ndarray, names: tuple[str, ...], model: str) -> None:
+    hit = [k for k, v in zip(names, z) if abs(v) >= _LOG_BOUND - 1e-6]
+    if hit:
+        warnings.warn(
+            f"{model}: {', '.join(hit)} reached the search bound exp(+-{_LOG_BOUND:g}); "
+            "the maximum likelihood estimate is at the edge and is not reliable",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+# --------------------------------------------------------------------------- BG/NBD likelihood
+
+
+def _bgnbd_ll_grad(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray,
+                   w: np.ndarray, want_grad: bool = True) -> tuple[float, np.ndarray | None]:
+    """Weighted BG/NBD log-likelihood and its gradient in (r, alpha, a, b).
+
+    Per customer (FHL 2005a, eq. 6):
+        LL = A1 + ln(exp(A2) + [x>0] exp(A3))
+        A1 = lnG(r+x) - lnG(r) + r ln(alpha)
+        A2 = lnB(a, b+x) - lnB(a, b) - (r+x) ln(alpha+T)
+        A3 = lnB(a+1, b+x-1) - lnB(a, b) - (r+x) ln(alpha+t_x)
+    using B(a+1, b+x-1) = B(a, b+x) a / (b+x-1) (so b-1 < 0 never enters).
+    """
+    r, alpha, a, b = theta
+    pos = x > 0
+    rx = r + x
+    log_aT = np.log(alpha + T)
+    log_atx = np.log(alpha + tx)
+    lb = betaln(a, b + x) - betaln(a, b)
+    bx1 = np.where(pos, b + x - 1.0, 1.0)
+    A1 = gammaln(rx) - gammaln(r) + r * np.log(alpha)
+    A2 = lb - rx * log_aT
+    A3 = np.where(pos, lb + np.log(a) - np.log(bx1) - rx * log_atx, -np.inf)
+    m = np.maximum(A2, A3)
+    e2 = np.exp(A2 - m)
+    e3 = np.exp(A3 - m)
+    s = e2 + e3
+    ll_i = A1 + m + np.log(s)
+    ll = float(np.dot(w, ll_i))
+    if not want_grad:
+        return ll, None
+    w2 = e2 / s
+    w3 = e3 / s
+    psi_abx = digamma(a + b + x)
+    psi_ab = digamma(a + b)
+    g_r = digamma(rx) - digamma(r) + np.log(alpha) - w2 * log_aT - w3 * log_atx
+    g_alpha = r / alpha - rx * (w2 / (alpha + T) + w3 / (alpha + tx))
+    g_a = psi_ab - psi_abx + w3 / a
+    g_b = digamma(b + x) - psi_abx - digamma(b) + psi_ab - w3 / bx1
+    grad = np.array([np.dot(w, g_r), np.dot(w, g_alpha), np.dot(w, g_a), np.dot(w, g_b)])
+    return ll, grad
+
+
+def bgnbd_loglik(params: Any, frequency: Any, recency: Any, T: Any, *,
+                 weights: Any = None, gradient: bool = False) -> float | tuple[float, np.ndarray]:
+    """Total BG/NBD log-likelihood of customers' histories at given parameters.
+
+    Args:
+        params: dict with ``r``, ``alpha``, ``a``, ``b`` (or a sequence in that order), all > 0.
+        frequency: repeat purchases per customer (whole numbers >= 0).
+        recency: time of the last purchase since the first (periods; 0 where frequency is 0).
+        T: time from the first purchase to the end of calibration (periods; >= recency).
+        weights: optional non-negative weight per row (e.g. counts of identical rows).
+        gradient: also return the gradient with respect to (r, alpha, a, b).
+
+    Returns:
+        The log-likelihood (a float), or ``(loglik, gradient)`` if ``gradient``.
+
+    Reference: Fader, Hardie & Lee (2005a), eq. 6.
+    """
+    theta = _check_positive_params(params, BGNBD_PARAMS)
+    x, tx, TT = _check_rfm(frequency, recency, T)
+    w = np.ones_like(x) if weights is None else _as_1d("weights", weights)
+    if w.size != x.size:
+        raise ValueError(f"weights: length {w.size:,} does not match frequency (length {x.size:,})")
+    if np.any(w < 0):
+        raise ValueError("weights: must be >= 0")
+    with np.errstate(all="ignore"):
+        ll, g = _bgnbd_ll_grad(theta, x, tx, TT, w, want_grad=gradient)
+    return (ll, g) if gradient else ll
+
+
+def _p_alive_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+    r, alpha, a, b = theta
+    pos = x > 0
+    with np.errstate(all="ignore"):
+        bx1 = np.where(pos, b + x - 1.0, 1.0)
+        log_odds_dead = np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+        p = special.expit(-log_odds_dead)
+    return np.where(pos, p, 1.0)
+
+
+def _cond_expected_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray,
+                          t: np.ndarray) -> np.ndarray:
+    """FHL 2005a eq. 10, with Euler's transformation of the 2F1 for stability.
+
+    (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z),
+    z = t / (alpha+T+t). The right-hand side has a well-behaved series for large x.
+    """
+    r, alpha, a, b = theta
+    if abs(a - 1.0) < 1e-7:  # removable singularity at a = 1: average the two sides
+        lo = _cond_expected_arrays(np.array([r, alpha, 1.0 - 1e-6, b]), x, tx, T, t)
+        hi = _cond_expected_arrays(np.array([r, alpha, 1.0 + 1e-6, b]), x, tx, T, t)
+        return 0.5 * (lo + hi)
+    with np.errstate(all="ignore"):
+        z = t / (alpha + T + t)
+        c = a + b + x - 1.0
+        term = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+        alive_value = c / (a - 1.0) * (1.0 - term)
+    return alive_value * _p_alive_arrays(theta, x, tx, T)
+
+
+# --------------------------------------------------------------------------- BG/NBD fit
+
+
+@dataclass
+class BGNBDResult:
+    """A fitted BG/NBD model (Fader, Hardie & Lee 2005a).
+
+    Attributes:
+        params: maximum-likelihood estimates ``{"r", "alpha", "a", "b"}``; ``alpha`` is in periods.
+        se: standard errors (same keys), from the inverse observed information.
+        cov: 4x4 covariance matrix of (r, alpha, a, b).
+        loglik: total log-likelihood at the optimum.
+        n: number of customers fitted.
+        n_unique: number of distinct (frequency, recency, T) rows actually evaluated.
+        converged: whether the optimiser reported success.
+        message: the optimiser's message.
+    """
+
+    params: dict[str, float]
+    se: dict[str, float]
+    cov: np.ndarray = field(repr=False)
+    loglik: float
+    n: int
+    n_unique: int
+    converged: bool
+    message: str
+    _codes: np.ndarray = field(repr=False)
+    _xu: np.ndarray = field(repr=False)
+    _txu: np.ndarray = field(repr=False)
+    _Tu: np.ndarray = field(repr=False)
+    _index: pd.Index | None = field(default=None, repr=False)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The estimates as an array in the order (r, alpha, a, b)."""
+        return np.array([self.params[k] for k in BGNBD_PARAMS])
+
+    def _customers(self, frequency, recency, T):
+        """Compressed customers: either the fitted ones or new arrays."""
+        if frequency is None and recency is None and T is None:
+            return self._codes, self._xu, self._txu, self._Tu, self._index
+        if frequency is None or recency is None or T is None:
+            raise ValueError("frequency: give frequency, recency and T together (or none for the fitted customers)")
+        x, tx, TT = _check_rfm(frequency, recency, T)
+        codes, (xu, txu, Tu), _ = _compress(x, tx, TT)
+        return codes, xu, txu, Tu, _index_of(frequency)
+
+    def p_alive(self, frequency: Any = None, recency: Any = None, T: Any = None) -> np.ndarray | pd.Series:
+        """P(customer still alive | x, t_x, T) (FHL 2005a, eq. 13).
+
+        Customers with ``frequency == 0`` are alive with probability 1: in the BG/NBD
+        drop-out can only happen right after a repeat purchase.
+
+        Args:
+            frequency, recency, T: customers to score (periods); omit all three for the fitted customers.
+
+        Returns:
+            Probabilities in [0, 1], one per customer (a Series if the inputs had an index).
+        """
+        codes, xu, txu, Tu, index = self._customers(frequency, recency, T)
+        return _wrap(_p_alive_arrays(self.theta, xu, txu, Tu)[codes], index, "p_alive")
+
+    def expected_purchases(self, t: float, frequency: Any = None, recency: Any = None,
+                           T: Any = None) -> np.ndarray | pd.Series:
+        """Expected repeat purchases in the next ``t`` periods, given each customer's history.
+
+        E[Y(t) | x, t_x, T] from Fader, Hardie & Lee (2005a), eq. 10 (uses ``hyp2f1``).
+
+        Args:
+            t: horizon length in periods (>= 0).
+            frequency, recency, T: customers to score (periods); omit all three for the fitted customers.
+
+        Returns:
+            Expected purchase counts, one per customer (a Series if the inputs had an index).
+        """
+        tt = _check_horizon("t", t)
+        codes, xu, txu, Tu, index = self._customers(frequency, recency, T)
+        vals = _cond_expected_arrays(self.theta, xu, txu, Tu, tt)
+        return _wrap(vals[codes], index, "expected_purchases")
+
+    def expected_purchases_new(self, t: Any) -> float | np.ndarray:
+        """Expected purchases E[X(t)] in ``t`` periods by a customer just acquired.
+
+        Fader, Hardie & Lee (2005a), eq. 7:
+        ``(a+b-1)/(a-1) * [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]``.
+
+        Args:
+            t: horizon(s) in periods (scalar or array, >= 0).
+
+        Returns:
+            A float for a scalar ``t``, else an array of the same shape.
+        """
+        arr = np.asarray(t, dtype=np.float64)
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ValueError(f"t: must be finite and >= 0 (got {t!r})")
+        zero = np.zeros(arr.shape)
+        out = _cond_expected_arrays(self.theta, zero, zero, zero, arr)
+        return float(out) if arr.ndim == 0 else out
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Table of estimates: ``parameter, estimate, se, ci_low, ci_high``.
+
+        The interval is a Wald interval on the log scale (keeps it positive) at ``level``.
+        """
+        return _summary_frame(self.params, self.se, level)
+
+
+def _check_horizon(name: str, t: Any) -> float | np.ndarray:
+    arr = np.asarray(t, dtype=np.float64)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name}: must be finite and >= 0 (got {t!r})")
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = None,
+              maxiter: int = 2000) -> BGNBDResult:
+    """Fit the BG/NBD model by maximum likelihood.
+
+    Identical ``(frequency, recency, T)`` rows are grouped and weighted by their count,
+    then the log-likelihood (FHL 2005a, eq. 6) is maximised over log-parameters with
+    L-BFGS-B and its analytic gradient. Standard errors come from the inverse of the
+    observed information (central differences of the analytic gradient).
+
+    Args:
+        frequency: repeat purchases per customer in calibration (whole numbers >= 0).
+        recency: time of the last purchase minus the first (periods; 0 where frequency is 0).
+        T: end of calibration minus the first purchase (periods; >= recency).
+        initial: optional starting values ``{"r", "alpha", "a", "b"}``.
+        maxiter: iteration cap for the optimiser.
+
+    Returns:
+        A :class:`BGNBDResult`.
+
+    Raises:
+        ValueError: on bad input (naming the argument), fewer than 2 customers, no
+            repeat purchase at all, or a single distinct history (parameters not identified).
+
+    Reference: Fader, Hardie & Lee (2005a), Marketing Science 24(2).
+    """
+    x, tx, TT = _check_rfm(frequency, recency, T)
+    n = x.size
+    if n < 2:
+        raise ValueError(f"frequency: need at least 2 customers to fit the BG/NBD (got {n})")
+    if not np.any(x > 0):
+        raise ValueError("frequency: every customer has 0 repeat purchases; the BG/NBD is not identified")
+    codes, (xu, txu, Tu), w = _compress(x, tx, TT)
+    if w.size < 2:
+        raise ValueError("frequency: every customer has the same (frequency, recency, T); "
+                         "the BG/NBD is not identified")
+
+    def negll(z: np.ndarray) -> tuple[float, np.ndarray]:
+        th = np.exp(np.clip(z, -_LOG_BOUND, _LOG_BOUND))
+        with np.errstate(all="ignore"):
+            ll, g = _bgnbd_ll_grad(th, xu, txu, Tu, w)
+        if not (np.isfinite(ll) and np.all(np.isfinite(g))):
+            return np.inf, np.zeros(4)
+        return -ll / n, -(g * th) / n
+
+    if initial is not None:
+        starts = [np.log(_check_positive_params(initial, BGNBD_PARAMS))]
+    else:
+        scale = max(float(np.mean(TT)), 1e-3)
+        starts = [np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 4.0, 0.5, 2.0]),
+                  np.log([2.0, scale * 4.0, 2.0, 2.0])]
+    best = None
+    for z0 in starts:
+        res = optimize.minimize(negll, z0, jac=True, method="L-BFGS-B",
+                                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
+                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9})
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
+            best = res
+        if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
+            break
+    if best is None:
+        raise ValueError("frequency: the BG/NBD likelihood could not be evaluated for these data")
+    _warn_at_bound(best.x, BGNBD_PARAMS, "fit_bgnbd")
+    theta = np.exp(best.x)
+
+    def grad_total(th: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return _bgnbd_ll_grad(th, xu, txu, Tu, w)[1]
+
+    H = _fd_hessian(grad_total, theta)
+    cov = _covariance(-H, BGNBD_PARAMS, "fit_bgnbd")
+    se = np.sqrt(np.diag(cov))
+    with np.errstate(all="ignore"):
+        ll, _ = _bgnbd_ll_grad(theta, xu, txu, Tu, w, want_grad=False)
+    return BGNBDResult(
+        params={k: float(v) for k, v in zip(BGNBD_PARAMS, theta)},
+        se={k: float(v) for k, v in zip(BGNBD_PARAMS, se)},
+        cov=cov, loglik=float(ll), n=int(n), n_unique=int(w.size),
+        converged=bool(best.success), message=str(best.message),
+        _codes=codes, _xu=xu, _txu=txu, _Tu=Tu, _index=_index_of(frequency),
+    )
+
+
+# --------------------------------------------------------------------------- Gamma-Gamma
+
+
+def _check_spend(frequency: Any, monetary_value: Any) -> tuple[np.ndarray, np.ndarray]:
+    x = _as_1d("frequency", frequency)
+    m = _as_1d("monetary_value", monetary_value)
+    if m.size != x.size:
+        raise ValueError(f"monetary_value: length {m.size:,} does not match frequency (length {x.size:,})")
+    if np.any(x < 0) or np.any(x != np.round(x)):
+        raise ValueError("frequency: must be whole numbers >= 0 (number of repeat purchases)")
+    if np.any(m < 0):
+        raise ValueError("monetary_value: must be >= 0 (mean spend per repeat purchase)")
+    if np.any((x > 0) & (m <= 0)):
+        raise ValueError("monetary_value: must be > 0 where frequency > 0")
+    return x, m
+
+
+class _GGData:
+    """Sufficient pieces of the Gamma-Gamma likelihood for customers with x > 0."""
+
+    def __init__(self, x: np.ndarray, m: np.ndarray):
+        self.n = x.size
+        self.x = x
+        self.xm = x * m
+        self.ux, self.cx = np.unique(x, return_counts=True)
+        self.cx = self.cx.astype(np.float64)
+        self.sum_xlogxm = float(np.dot(x, np.log(self.xm)))
+        self.sum_logm = float(np.sum(np.log(m)))
+
+    def ll_grad(self, theta: np.ndarray, want_grad: bool = True) -> tuple[float, np.ndarray | None]:
+        """LL = sum lnG(px+q) - lnG(px) - lnG(q) + q ln g + (px-1) ln m + px ln x - (px+q) ln(g + x m)."""
+        p, q, g = theta
+        ux, cx, n = self.ux, self.cx, self.n
+        pux = p * ux
+        L = np.log(g + self.xm)
+        sum_L = float(np.sum(L))
+        sum_xL = float(np.dot(self.x, L))
+        ll = (float(np.dot(cx, gammaln(pux + q) - gammaln(pux))) - n * gammaln(q) + n * q * math.log(g)
+              + p * self.sum_xlogxm - self.sum_logm - p * sum_xL - q * sum_L)
+        if not want_grad:
+            return ll, None
+        psi_pq = digamma(pux + q)
+        inv = 1.0 / (g + self.xm)
+        g_p = float(np.dot(cx * ux, psi_pq - digamma(pux))) + self.sum_xlogxm - sum_xL
+        g_q = float(np.dot(cx, psi_pq)) - n * digamma(q) + n * math.log(g) - sum_L
+        g_g = n * q / g - p * float(np.dot(self.x, inv)) - q * float(np.sum(inv))
+        return ll, np.array([g_p, g_q, g_g])
+
+
+def gamma_gamma_loglik(params: Any, frequency: Any, monetary_value: Any, *,
+                       gradient: bool = False) -> float | tuple[float, np.ndarray]:
+    """Total Gamma-Gamma log-likelihood of customers' mean spends (customers with frequency > 0).
+
+    Args:
+        params: dict with ``p``, ``q``, ``gamma`` (or a sequence in that order), all > 0.
+        frequency: repeat purchases per customer (customers with 0 are ignored).
+        monetary_value: mean value of each customer's repeat purchases (> 0 where frequency > 0).
+        gradient: also return the gradient with respect to (p, q, gamma).
+
+    Returns:
+        The log-likelihood, or ``(loglik, gradient)``.
+
+    Reference: Fader & Hardie (2013), "The Gamma-Gamma model of monetary value", eq. 4.
+    """
+    theta = _check_positive_params(params, GG_PARAMS)
+    x, m = _check_spend(frequency, monetary_value)
+    keep = x > 0
+    if not np.any(keep):
+        raise ValueError("frequency: no customer has frequency > 0; the Gamma-Gamma needs repeat purchases")
+    with np.errstate(all="ignore"):
+        ll, g = _GGData(x[keep], m[keep]).ll_grad(theta, want_grad=gradient)
+    return (ll, g) if gradient else ll
+
+
+@dataclass
+class GammaGammaResult:
+    """A fitted Gamma-Gamma spend model.
+
+    Attributes:
+        params: maximum-likelihood estimates ``{"p", "q", "gamma"}`` (``gamma`` in money units).
+        se: standard errors (same keys), from the inverse observed information.
+        cov: 3x3 covariance matrix of (p, q, gamma).
+        loglik: total log-likelihood at the optimum (customers with frequency > 0).
+        n: number of customers fitted (frequency > 0).
+        n_excluded: customers left out because their frequency is 0.
+        converged: whether the optimiser reported success.
+        message: the optimiser's message.
+    """
+
+    params: dict[str, float]
+    se: dict[str, float]
+    cov: np.ndarray = field(repr=False)
+    loglik: float
+    n: int
+    n_excluded: int
+    converged: bool
+    message: str
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The estimates as an array in the order (p, q, gamma)."""
+        return np.array([self.params[k] for k in GG_PARAMS])
+
+    def conditional_expected_spend(self, frequency: Any, monetary_value: Any) -> np.ndarray | pd.Series:
+        """Expected value of a customer's future purchases given x repeat purchases averaging m.
+
+        ``E[M | x, m] = (gamma + x m) p / (p x + q - 1)``: a weighted average of the
+        population mean ``gamma p / (q - 1)`` and the customer's own mean ``m``
+        (Fader, Hardie & Lee 2005b; Fader & Hardie 2013, eq. 5). Customers with
+        ``frequency == 0`` get the population mean.
+
+        Args:
+            frequency: repeat purchases per customer.
+            monetary_value: mean repeat-purchase value per customer (money units; ignored where frequency is 0).
+
+        Returns:
+            Expected spend per purchase, one per customer (a Series if ``frequency`` had an index).
+
+        Raises:
+            ValueError: if ``q <= 1`` and a customer with frequency 0 needs the (infinite) population mean.
+        """
+        x, m = _check_spend(frequency, monetary_value)
+        p, q, g = self.theta
+        denom = p * x + q - 1.0
+        if np.any(denom <= 0):
+            raise ValueError(f"frequency: q = {q:.4g} <= 1 makes the expected spend infinite for "
+                             "customers with few repeat purchases (population mean does not exist)")
+        return _wrap((g + x * m) * p / denom, _index_of(frequency), "expected_spend")
+
+    def expected_spend_new(self) -> float:
+        """Population mean spend per purchase, ``gamma p / (q - 1)`` (infinite if ``q <= 1``)."""
+        p, q, g = self.theta
+        return float(g * p / (q - 1.0)) if q > 1 else math.inf
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Table of estimates: ``parameter, estimate, se, ci_low, ci_high`` (log-scale Wald interval)."""
+        return _summary_frame(self.params, self.se, level)
+
+
+def fit_gamma_gamma(frequency: Any, monetary_value: Any, *, initial: dict | None = None,
+                    maxiter: int = 2000) -> GammaGammaResult:
+    """Fit the Gamma-Gamma model of mean spend by maximum likelihood.
+
+    Only customers with ``frequency > 0`` enter (their ``monetary_value`` is the mean of
+    their repeat purchases). The log-likelihood (Fader & Hardie 2013, eq. 4) is
+    maximised over log-parameters with L-BFGS-B and its analytic gradient; standard
+    errors from the inverse observed information. The model assumes spend is
+    independent of purchase frequency: check the correlation first.
+
+    Args:
+        frequency: repeat purchases per customer (whole numbers >= 0).
+        monetary_value: mean value of the repeat purchases (money units; > 0 where frequency > 0).
+        initial: optional starting values ``{"p", "q", "gamma"}``.
+        maxiter: iteration cap for the optimiser.
+
+    Returns:
+        A :class:`GammaGammaResult`.
+
+    Raises:
+        ValueError: on bad input, no customer with frequency > 0, or no variation in spend.
+
+    References: Fader, Hardie & Lee (2005b), JMR 42(4); Fader & Hardie (2013).
+    """
+    x, m = _check_spend(frequency, monetary_value)
+    keep = x > 0
+    if not np.any(keep):
+        raise ValueError("frequency: no customer has frequency > 0; the Gamma-Gamma is fitted "
+                         "on repeat buyers only")
+    xk, mk = x[keep], m[keep]
+    if xk.size < 2 or np.all(mk == mk[0]):
+        raise ValueError("monetary_value: need at least 2 repeat buyers with different mean spends "
+                         "to fit the Gamma-Gamma")
+    data = _GGData(xk, mk)
+    n = data.n
+
+    def negll(z: np.ndarray) -> tuple[float, np.ndarray]:
+        th = np.exp(np.clip(z, -_LOG_BOUND, _LOG_BOUND))
+        with np.errstate(all="ignore"):
+            ll, g = data.ll_grad(th)
+        if not (np.isfinite(ll) and np.all(np.isfinite(g))):
+            return np.inf, np.zeros(3)
+        return -ll / n, -(g * th) / n
+
+    if initial is not None:
+        starts = [np.log(_check_positive_params(initial, GG_PARAMS))]
+    else:
+        mbar = float(np.mean(mk))
+        starts = [np.log([1.0, 2.0, mbar]), np.log([5.0, 3.0, mbar * 2.0]), np.log([0.5, 1.5, mbar / 2.0])]
+    best = None
+    for z0 in starts:
+        res = optimize.minimize(negll, z0, jac=True, method="L-BFGS-B",
+                                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3,
+                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9})
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
+            best = res
+        if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
+            break
+    if best is None:
+        raise ValueError("monetary_value: the Gamma-Gamma likelihood could not be evaluated for these data")
+    _warn_at_bound(best.x, GG_PARAMS, "fit_gamma_gamma")
+    theta = np.exp(best.x)
+
+    def grad_total(th: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return data.ll_grad(th)[1]
+
+    H = _fd_hessian(grad_total, theta)
+    cov = _covariance(-H, GG_PARAMS, "fit_gamma_gamma")
+    se = np.sqrt(np.diag(cov))
+    with np.errstate(all="ignore"):
+        ll, _ = data.ll_grad(theta, want_grad=False)
+    return GammaGammaResult(
+        params={k: float(v) for k, v in zip(GG_PARAMS, theta)},
+        se={k: float(v) for k, v in zip(GG_PARAMS, se)},
+        cov=cov, loglik=float(ll), n=int(n), n_excluded=int(x.size - n),
+        converged=bool(best.success), message=str(best.message),
+    )
+
+
+# --------------------------------------------------------------------------- RFM summary
+
+
+def _to_timestamp(name: str, value: Any) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: not a date ({value!r}: {exc})") from None
+    if ts is pd.NaT:
+        raise ValueError(f"{name}: not a date ({value!r})")
+    return ts.normalize()
+
+
+def rfm_summary(orders: pd.DataFrame, customer_col: str = "customer_id", date_col: str = "order_date",
+                value_col: str = "revenue", calibration_end: Any = None, holdout_end: Any = None,
+                unit_days: float = 7, observation_start: Any = None) -> pd.DataFrame:
+    """Per-customer recency/frequency/monetary summary from an orders table.
+
+    Orders on the same calendar day are one purchase occasion (their values are summed).
+    Only customers whose first purchase is on or before ``calibration_end`` appear.
+
+    Args:
+        orders: one row per order.
+        customer_col: customer id column.
+        date_col: order date column (datetime64, ``date32`` from parquet, or Python dates;
+            any time of day is dropped).
+        value_col: order value column (money units, >= 0).
+        calibration_end: last day of the calibration period (inclusive); default: the last order date.
+        holdout_end: if given, last day of the hold-out period (inclusive); adds
+            ``holdout_purchases`` (purchase days in (calibration_end, holdout_end]) and ``holdout_length``.
+        unit_days: days per period (7 = weeks, 1 = days); recency, T and holdout_length are in periods.
+        observation_start: if given, keep only customers whose first purchase in ``orders``
+            is on or after this day (a cohort; their first purchase is then their first ever).
+
+    Returns:
+        DataFrame indexed by customer with ``frequency`` (distinct purchase days - 1),
+        ``recency`` (last - first purchase day, periods), ``T`` (calibration_end - first
+        purchase day, periods), ``monetary_value`` (mean value of the repeat purchase
+        days, 0 where frequency is 0), and the hold-out columns if requested.
+
+    Reference: the convention of Fader, Hardie & Lee (2005a) and the ``lifetimes`` package.
+    """
+    if not isinstance(orders, pd.DataFrame):
+        raise ValueError(f"orders: must be a pandas DataFrame (got {type(orders).__name__})")
+    for arg, col in (("customer_col", customer_col), ("date_col", date_col), ("value_col", value_col)):
+        if col not in orders.columns:
+            raise ValueError(f"{arg}: column {col!r} not in orders (columns: {', '.join(map(str, orders.columns))})")
+    if isinstance(unit_days, bool) or not isinstance(unit_days, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(unit_days) and unit_days > 0):
+        raise ValueError(f"unit_days: must be a positive number of days (got {unit_days!r})")
+    cust = orders[customer_col]
+    if cust.isna().any():
+        raise ValueError(f"customer_col: column {customer_col!r} has missing customer ids")
+    try:
+        day = pd.to_datetime(orders[date_col])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"date_col: column {date_col!r} is not dates ({exc})") from None
+    if day.isna().any():
+        raise ValueError(f"date_col: column {date_col!r} has missing dates")
+    day = day.dt.normalize()
+    try:
+        value = orders[value_col].astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"value_col: column {value_col!r} is not numeric ({exc})") from None
+    if not np.all(np.isfinite(value.to_numpy())):
+        raise ValueError(f"value_col: column {value_col!r} has NaN or infinite values")
+    if (value < 0).any():
+        raise ValueError(f"value_col: column {value_col!r} has negative values; net returns out first")
+
+    if len(orders) == 0:
+        raise ValueError("orders: is empty")
+    cal_end = _to_timestamp("calibration_end", calibration_end) if calibration_end is not None else day.max()
+    hold_end = None
+    if holdout_end is not None:
+        hold_end = _to_timestamp("holdout_end", holdout_end)
+        if hold_end <= cal_end:
+            raise ValueError(f"holdout_end: must be after calibration_end ({hold_end.date()} <= {cal_end.date()})")
+    start = _to_timestamp("observation_start", observation_start) if observation_start is not None else None
+    if start is not None and start > cal_end:
+        raise ValueError(f"observation_start: must be on or before calibration_end ({start.date()} > {cal_end.date()})")
+
+    # One row per (customer, purchase day), value summed.
+    daily = (pd.DataFrame({"c": cust.to_numpy(), "d": day.to_numpy(), "v": value.to_numpy()})
+             .groupby(["c", "d"], sort=True, observed=True)["v"].sum().reset_index())
+    first_ever = daily.groupby("c", sort=False)["d"].transform("min")
+    keep = first_ever <= cal_end
+    if start is not None:
+        keep &= first_ever >= start
+    daily = daily[keep]
+    cal = daily[daily["d"] <= cal_end]
+    if cal.empty:
+        raise ValueError("calibration_end: no customer made a first purchase on or before it"
+                         + (" (and on or after observation_start)" if start is not None else ""))
+    g = cal.groupby("c", sort=True)
+    first = g["d"].min()
+    last = g["d"].max()
+    n_days = g["d"].size()
+    total = g["v"].sum()
+    first_value = g["v"].first()  # rows are sorted by day within customer
+    unit = pd.Timedelta(days=1) * float(unit_days)
+    freq = (n_days - 1).astype(np.int64)
+    out = pd.DataFrame({
+        "frequency": freq,
+        "recency": (last - first) / unit,
+        "T": (cal_end - first) / unit,
+        "monetary_value": np.where(freq > 0, (total - first_value) / freq.clip(lower=1), 0.0),
+    })
+    out.index.name = customer_col
+    if hold_end is not None:
+        hold = daily[(daily["d"] > cal_end) & (daily["d"] <= hold_end)]
+        counts = hold.groupby("c", sort=False)["d"].size()
+        out["holdout_purchases"] = counts.reindex(out.index, fill_value=0).astype(np.int64)
+        out["holdout_length"] = (hold_end - cal_end) / unit
+    return out
+
+
+# --------------------------------------------------------------------------- CLV
+
+
+def customer_lifetime_value(bgnbd: BGNBDResult, gg: GammaGammaResult, frequency: Any, recency: Any, T: Any,
+                            monetary_value: Any, horizon_periods: float, margin: float,
+                            discount_rate_per_period: float, step: float = 1.0) -> np.ndarray | pd.Series:
+    """Discounted expected margin per customer over a horizon.
+
+    ``CLV = sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) * E[M] * margin / (1 + d)^{t_k}``, with
+    ``t_k = k * step`` (the last step ends at ``horizon_periods``), E[Y(t)] from
+    :meth:`BGNBDResult.expected_purchases` and E[M] from
+    :meth:`GammaGammaResult.conditional_expected_spend`. Vectorised: the purchase
+    curve is computed once per distinct (frequency, recency, T).
+
+    Args:
+        bgnbd: fitted BG/NBD.
+        gg: fitted Gamma-Gamma.
+        frequency, recency, T: customers' histories (periods).
+        monetary_value: mean repeat-purchase value (money units).
+        horizon_periods: horizon length in periods (> 0).
+        margin: profit margin as a fraction of revenue (0..1).
+        discount_rate_per_period: discount rate per period (>= 0), e.g. 0.10 ** (1/52) - 1 weekly for 10 %/year.
+        step: step length in periods (> 0); smaller steps discount more finely.
+
+    Returns:
+        Discounted expected margin per customer (money units; a Series if ``frequency`` had an index).
+
+    Reference: Fader, Hardie & Lee (2005b), section "CLV"; the ``lifetimes`` discounting convention.
+    """
+    if not isinstance(bgnbd, BGNBDResult):
+        raise ValueError("bgnbd: must be a BGNBDResult from fit_bgnbd")
+    if not isinstance(gg, GammaGammaResult):
+        raise ValueError("gg: must be a GammaGammaResult from fit_gamma_gamma")
+    for name, v, lo, hi in (("horizon_periods", horizon_periods, 0, np.inf), ("step", step, 0, np.inf)):
+        if not (isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) and v > lo):
+            raise ValueError(f"{name}: must be a positive finite number (got {v!r})")
+    if not (isinstance(margin, (int, float, np.integer, np.floating)) and 0 <= margin <= 1):
+        raise ValueError(f"margin: must be a fraction from 0 to 1 (got {margin!r})")
+    d = discount_rate_per_period
+    if not (isinstance(d, (int, float, np.integer, np.floating)) and np.isfinite(d) and d >= 0):
+        raise ValueError(f"discount_rate_per_period: must be >= 0 (got {d!r})")
+    x, tx, TT = _check_rfm(frequency, recency, T)
+    spend = np.asarray(gg.conditional_expected_spend(x, _broadcast_like("monetary_value", monetary_value, x.size)))
+    codes, (xu, txu, Tu), _ = _compress(x, tx, TT)
+    theta = bgnbd.theta
+    n_steps = int(math.ceil(horizon_periods / step - 1e-12))
+    disc = np.zeros(xu.size)
+    prev = np.zeros(xu.size)
+    for k in range(1, n_steps + 1):  # loop over time steps, vectorised over customers
+        tk = min(k * step, float(horizon_periods))
+        cur = _cond_expected_arrays(theta, xu, txu, Tu, tk)
+        disc += (cur - prev) / (1.0 + d) ** tk
+        prev = cur
+    return _wrap(disc[codes] * spend * margin, _index_of(frequency), "clv")
+
+
+def _broadcast_like(name: str, value: Any, n: int) -> np.ndarray:
+    arr = _as_1d(name, value)
+    if arr.size == 1 and n > 1:
+        return np.broadcast_to(arr, (n,))
+    if arr.size != n:
+        raise ValueError(f"{name}: length {arr.size:,} does not match frequency (length {n:,})")
+    return arr
+
+
+def customer_equity(clv_values: Any) -> float:
+    """Customer equity: the sum of customers' lifetime values (money units).
+
+    Args:
+        clv_values: per-customer CLV (finite numbers).
+
+    Returns:
+        The total as a float.
+    """
+    return float(np.sum(_as_1d("clv_values", clv_values)))
+
+
+def bootstrap_interval(values: Any, stat: Callable[..., Any] = np.sum, n_boot: int = 1000, seed: Any = 0,
+                       level: float = 0.95, max_elements: int = 4_000_000) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``stat(values)`` (customers resampled with replacement).
+
+    Resamples are drawn as an index matrix, ``max_elements`` entries at a time (chunks of
+    rows), and ``stat`` is applied along ``axis=1``; no Python loop over single resamples
+    and never the whole n_boot x n matrix in memory.
+
+    Args:
+        values: per-customer values (e.g. CLV), finite.
+        stat: a NumPy reduction accepting ``axis`` (``np.sum``, ``np.mean``, ``np.median`` ...).
+        n_boot: number of bootstrap resamples (>= 1).
+        seed: seed (int) or ``numpy.random.Generator``.
+        level: coverage of the interval (0..1).
+        max_elements: memory cap, in array entries, for one chunk of resamples.
+
+    Returns:
+        ``(low, high)``: the ``(1-level)/2`` and ``(1+level)/2`` quantiles of the bootstrap distribution.
+
+    Reference: Efron & Tibshirani (1993), *An Introduction to the Bootstrap*, ch. 13.
+    """
+    v = _as_1d("values", values)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot: must be a whole number >= 1 (got {n_boot!r})")
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"level: must be between 0 and 1 (got {level!r})")
+    if not callable(stat):
+        raise ValueError("stat: must be callable like np.sum(array, axis=1)")
+    rng = _check_seed(seed)
+    n = v.size
+    rows = max(1, int(max_elements) // n)
+    idx_dtype = np.int32 if n < 2**31 else np.int64
+    out = np.empty(int(n_boot))
+    done = 0
+    while done < n_boot:
+        k = min(rows, n_boot - done)
+        idx = rng.integers(0, n, size=(k, n), dtype=idx_dtype)
+        out[done:done + k] = np.asarray(stat(v[idx], axis=1), dtype=np.float64).reshape(k)
+        done += k
+    lo, hi = np.quantile(out, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    return float(lo), float(hi)
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def simulate_bgnbd(n: int, r: float, alpha: float, a: float, b: float, T: Any, seed: Any = 0, *,
+                   recency_grid: float | None = None) -> pd.DataFrame:
+    """Draw customers' (frequency, recency, T) from the BG/NBD generative model.
+
+    Each customer: ``lambda ~ Gamma(r, rate alpha)``, ``p ~ Beta(a, b)``; after each repeat
+    purchase they drop out with probability p, so they make at most ``J ~ Geometric(p)``
+    repeat purchases; purchases follow a Poisson process of rate lambda from the first
+    purchase at time 0. With N ~ Poisson(lambda T) events in (0, T], ``x = min(N, J)`` and
+    ``t_x`` is the x-th of N uniform order statistics: ``T * Beta(x, N - x + 1)``.
+    Exact and fully vectorised (no loop at all).
+
+    Args:
+        n: number of customers (>= 1).
+        r, alpha, a, b: BG/NBD parameters (> 0; alpha in periods).
+        T: observation length per customer in periods (scalar or length-n array, >= 0).
+        seed: seed (int) or ``numpy.random.Generator``.
+        recency_grid: if given, round recency to multiples of it (as period-level data would be).
+
+    Returns:
+        DataFrame with ``frequency`` (int), ``recency`` and ``T`` (periods).
+
+    Reference: Fader, Hardie & Lee (2005a), section 3.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n: must be a whole number >= 1 (got {n!r})")
+    r, alpha, a, b = _check_positive_params([r, alpha, a, b], BGNBD_PARAMS)
+    rng = _check_seed(seed)
+    TT = _as_1d("T", T)
+    if TT.size == 1:
+        TT = np.full(n, TT[0])
+    elif TT.size != n:
+        raise ValueError(f"T: length {TT.size:,} does not match n ({n:,})")
+    if np.any(TT < 0):
+        raise ValueError("T: must be >= 0 for every customer")
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    p = np.clip(rng.beta(a, b, size=n), 1e-15, 1.0)
+    J = rng.geometric(p)
+    N = rng.poisson(lam * TT)
+    x = np.minimum(N, J)
+    tx = np.zeros(n)
+    pos = x > 0
+    tx[pos] = TT[pos] * rng.beta(x[pos], N[pos] - x[pos] + 1)
+    if recency_grid is not None:
+        if not (np.isfinite(recency_grid) and recency_grid > 0):
+            raise ValueError(f"recency_grid: must be a positive number (got {recency_grid!r})")
+        tx = np.minimum(np.round(tx / recency_grid) * recency_grid, TT)
+    return pd.DataFrame({"frequency": x.astype(np.int64), "recency": tx, "T": TT})
+
+
+def simulate_gamma_gamma(frequency: Any, p: float, q: float, gamma: float, seed: Any = 0) -> np.ndarray:
+    """Draw each customer's mean repeat-purchase value from the Gamma-Gamma model.
+
+    ``nu ~ Gamma(q, rate gamma)`` per customer; each purchase ``z ~ Gamma(p, rate nu)``,
+    so the mean of x purchases is ``Gamma(p x, rate nu x)``.
+
+    Args:
+        frequency: repeat purchases per customer (whole numbers >= 0).
+        p, q, gamma: Gamma-Gamma parameters (> 0; gamma in money units).
+        seed: seed (int) or ``numpy.random.Generator``.
+
+    Returns:
+        Mean spend per customer (money units), 0 where frequency is 0.
+
+    Reference: Fader & Hardie (2013).
+    """
+    x = _as_1d("frequency", frequency)
+    if np.any(x < 0) or np.any(x != np.round(x)):
+        raise ValueError("frequency: must be whole numbers >= 0")
+    p, q, gamma = _check_positive_params([p, q, gamma], GG_PARAMS)
+    rng = _check_seed(seed)
+    nu = rng.gamma(q, 1.0 / gamma, size=x.size)
+    out = np.zeros(x.size)
+    pos = x > 0
+    out[pos] = rng.gamma(p * x[pos], 1.0) / (nu[pos] * x[pos])
+    return out

@@ -1,0 +1,155 @@
+"""One seeded block of customers -> Parquet parts of every per-customer table.
+
+Blocks are the unit of work: block ``b`` holds customers ``b * BLOCK_SIZE + 1 ...``
+and draws from ``SeedSequence(seed, spawn_key=(CUSTOMER_BLOCKS, b))``, so the bytes
+written do not depend on how many worker processes run, and a later distributed
+runner can spread blocks over machines.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .calibrate import Calibration
+from .complaints import escalate
+from .customers import make_customers
+from .names import NamePools
+from .orders import CHANNELS, CPU_TIERS, PRODUCT_LINES, run_purchases
+from .pipeline import announce
+from .scenario import SEGMENTS, Scenario
+from .schema import CATS, TABLES, arrow_schema
+from .timeline import DAYS_PER_YEAR, day_index, to_date32
+
+BLOCK_SIZE = 20_000
+CUSTOMER_BLOCKS = 1  # spawn-key table id for per-customer blocks
+QUADRANTS = np.array(["business_like", "relationship_only", "price_only", "price_relationship"])
+PER_CUSTOMER_TABLES = ("customers", "truth", "orders", "support_tickets", "complaints", "sales_pipeline")
+
+
+@dataclass
+class Coded:
+    """Integer codes plus their labels: written as strings without a Python loop."""
+
+    codes: np.ndarray
+    labels: np.ndarray
+
+
+def to_arrow(table: str, cols: dict, start) -> pa.Table:
+    """Column arrays -> Arrow table with the schema of ``table``.
+
+    Date columns ``x_date`` are taken from integer day offsets ``x_day``.
+    """
+    arrays = []
+    for c in TABLES[table][1]:
+        if c.type == pa.date32():
+            v = cols.get(c.name)
+            if v is None:
+                base = c.name[: -len("_date")] if c.name.endswith("_date") else c.name
+                v = cols[base + "_day"]
+            mask = v < -10**8 if v.dtype.kind == "i" else None
+            arr = pa.array(to_date32(np.where(mask, 0, v) if mask is not None else v, start), type=pa.int32(), mask=mask).cast(pa.date32())
+        else:
+            v = cols[c.name]
+            if isinstance(v, Coded):
+                arr = pa.DictionaryArray.from_arrays(pa.array(v.codes.astype(np.int32)), pa.array(list(v.labels), pa.string())).cast(pa.string())
+            elif c.nullable and v.dtype.kind == "f" and c.type != pa.float64():
+                arr = pa.array(v, from_pandas=True).cast(c.type)
+            else:
+                arr = pa.array(v, type=c.type, from_pandas=True)
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, schema=arrow_schema(table))
+
+
+def write_part(root: Path, table: str, block: int, tab: pa.Table) -> None:
+    """Write one block's part of ``table`` as ``root/table/part-BBBBB.parquet``."""
+    d = root / table
+    d.mkdir(parents=True, exist_ok=True)
+    pq.write_table(tab, d / f"part-{block:05d}.parquet", compression="zstd", write_statistics=True)
+
+
+def block_seed(seed: int, table_id: int, block: int) -> np.random.Generator:
+    """Generator for (table, block), independent of worker count."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(table_id, block)))
+
+
+def generate_block(args: tuple) -> dict:
+    """Generate and write block ``b``; return small aggregates for the world-level tables.
+
+    ``args`` = (root, sc_json, cal_dict, seed, block, n_in_block, pools).
+    """
+    root, sc_json, cal_dict, seed, b, n_b, pools = args
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sc = Scenario.model_validate_json(sc_json)
+    cal = Calibration(**cal_dict)
+    rng = block_seed(seed, CUSTOMER_BLOCKS, b)
+    ids = np.arange(b * BLOCK_SIZE + 1, b * BLOCK_SIZE + n_b + 1, dtype=np.int64)
+    cust, lat = make_customers(rng, sc, cal, ids, pools)
+    orders, tickets, drop_day = run_purchases(rng, sc, cal, ids, lat)
+    end = day_index(sc.world.end, sc.world.start)
+    keep = tickets["opened_day"] <= end
+    tickets = {k: v[keep] for k, v in tickets.items()}
+    order_pos = orders["customer_id"] - ids[0]
+    order_rank = np.lexsort((orders["day"], orders["customer_id"]))
+    orders = {k: v[order_rank] for k, v in orders.items()}
+    order_pos = order_pos[order_rank]
+    tickets = {k: v[np.argsort(tickets["ticket_id"], kind="stable")] for k, v in tickets.items()}
+    complaints = escalate(rng, sc, tickets)
+    complaints = {k: v[complaints["filed_day"] <= end] for k, v in complaints.items()}
+    pipe = announce(rng, sc, orders, lat["key"][order_pos])
+    pipe = {k: v[np.argsort(np.abs(pipe["opportunity_id"]) * 2 + (pipe["opportunity_id"] < 0), kind="stable")] for k, v in pipe.items()}
+    # CRM contacts logged while the customer was active in the window
+    last = np.where(drop_day >= 0, drop_day, end)
+    first = np.maximum(lat["acq_day"], 0)
+    active_years = np.maximum(last - first, 0) / DAYS_PER_YEAR
+    cust["crm_contacts_logged"] = rng.poisson(lat["contact_rate"] * active_years).astype(np.int32)
+    start = sc.world.start
+    quad = QUADRANTS[lat["ps"].astype(int) * 2 + lat["rel"].astype(int)]
+    truth = {
+        "customer_id": ids, "price_sensitive": lat["ps"], "relationship_minded": lat["rel"], "quadrant": quad,
+        "tier": np.array(["T", "R", "key"])[lat["tier"]], "initial_customer": lat["initial"],
+        "purchase_rate_per_year": lat["lam"], "dropout_p": lat["dropout"], "spend_level": lat["spend"],
+        "dropout_day": np.where(drop_day >= 0, drop_day, -(10**9)),
+    }
+    orders_out = dict(orders)
+    orders_out.update(
+        channel=Coded(orders["channel"], CHANNELS), product_line=Coded(orders["product_line"], PRODUCT_LINES),
+        cpu_tier=Coded(orders["cpu_tier"], CPU_TIERS), order_day=orders["day"], promised_ship_day=orders["promised_day"],
+    )
+    tickets_out = dict(tickets)
+    tickets_out.update(
+        contact_channel=Coded(tickets["contact_channel"], np.array(["phone", "email", "chat"])),
+        handler=Coded(tickets["vendor"].astype(np.int8), np.array(["in_house", "vendor"])),
+        resolved_first_contact=tickets["fcr"],
+    )
+    pipe_out = dict(pipe)
+    pipe_out.update(product_line=Coded(pipe["product_line"], PRODUCT_LINES), expected_close_day=pipe["expected_day"])
+    cust["acquisition_day"] = lat["acq_day"]
+    parts = {
+        "customers": cust, "truth": truth, "orders": orders_out, "support_tickets": tickets_out,
+        "complaints": complaints, "sales_pipeline": pipe_out,
+    }
+    root = Path(root)
+    rows = {}
+    for name in PER_CUSTOMER_TABLES:
+        tab = to_arrow(name, parts[name], start)
+        write_part(root, name, b, tab)
+        rows[name] = tab.num_rows
+    return {"block": b, "rows": rows, "demand": component_demand(sc, orders, lat["seg"][order_pos])}
+
+
+def component_demand(sc: Scenario, orders: dict, seg: np.ndarray) -> np.ndarray:
+    """Components consumed per (category, ship day): the bill of materials, summed (D2)."""
+    n_days = day_index(sc.world.end, sc.world.start) + 1
+    day = np.clip(orders["ship_day"], 0, n_days - 1)
+    u = orders["units"].astype(np.float64)
+    per_unit = {"chassis": 1, "cpu": 1, "memory": 1, "storage": 1, "display": 1, "standard_kit": 1}
+    out = np.zeros((len(CATS), n_days), dtype=np.int64)
+    for i, cat in enumerate(CATS):
+        out[i] = np.rint(np.bincount(day, weights=u * per_unit[cat], minlength=n_days)).astype(np.int64)
+    return out

@@ -1,0 +1,86 @@
+"""Customers and their latent traits (claims A1-A7).
+
+Observable attributes go to ``customers``; latent traits (price sensitivity,
+relationship orientation, tier, purchase rate, dropout chance, spend level) go
+to ``truth``, which notebooks open only in their final "check against the truth".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from .calibrate import Calibration, acquisition_years, draw_employees, draw_segments, key_score, size_score
+from .names import NamePools
+from .scenario import SEGMENTS, Scenario
+from .timeline import DAYS_PER_YEAR
+
+REGIONS = np.array(["Northeast", "Midwest", "South", "West"])
+REGION_P = np.array([0.18, 0.21, 0.37, 0.24])
+ACQ_CHANNELS = np.array(["web", "phone", "sales_rep", "referral"])
+TIERS = np.array(["T", "R", "key"])
+
+
+def make_customers(rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, pools: NamePools) -> tuple[dict, dict]:
+    """Draw one block of customers.
+
+    Returns ``(customers, latent)``: column arrays of the observable table, and
+    latent per-customer arrays used by the purchase process and the truth table.
+    """
+    n = len(ids)
+    seg = draw_segments(rng, sc, n)
+    emp = draw_employees(rng, seg)
+    z = size_score(emp)
+    public = seg == SEGMENTS.index("public_sector")
+    education = public & (rng.random(n) < sc.segments.education_share_of_public)
+    rel = rng.random(n) < expit(cal.rel_intercept + sc.segments.relationship_size_link * z)
+    ps = rng.random(n) < expit(cal.ps_intercept - 0.5 * z)
+    eligible = rel & (seg >= SEGMENTS.index("large_enterprise"))
+    key = eligible & (key_score(emp, public, rng.standard_normal(n)) > cal.key_threshold)
+    tier = np.where(key, 2, np.where(rel, 1, 0)).astype(np.int8)
+    # spend level (mean 1): size explains part of it; key accounts get a boost (A6, A7)
+    w = sc.spend.size_weight
+    zs = (z - cal.size_mean) / cal.size_sd
+    u = w * zs + np.sqrt(1 - w * w) * rng.standard_normal(n) + 0.5 * key
+    u = (u - cal.u_mean) / cal.u_sd
+    sigma = cal.spend_sigma
+    spend = np.exp(sigma * u - 0.5 * sigma**2)
+    p = sc.purchase
+    lam = rng.gamma(p.rate_shape, p.rate_mean / p.rate_shape, n)
+    a = p.dropout_mean * p.dropout_concentration
+    b = (1 - p.dropout_mean) * p.dropout_concentration
+    dropout = rng.beta(a, b, n)
+    years = (sc.world.end - sc.world.start).days / DAYS_PER_YEAR
+    initial = rng.random(n) < p.initial_share
+    acq_years = acquisition_years(rng, p.acquisition_growth, years, n)
+    acq_day = np.where(initial, -np.floor(rng.random(n) * 5 * DAYS_PER_YEAR) - 1, np.floor(acq_years * DAYS_PER_YEAR)).astype(np.int64)
+    acq_channel = np.where(
+        seg >= 2, np.where(rng.random(n) < 0.7, 2, 3), np.searchsorted([0.5, 0.85, 0.9], rng.random(n))
+    ).astype(np.int8)
+    premier = (emp >= sc.channels.premier_min_employees) & (rng.random(n) < 0.8)
+    # CRM contacts logged per year of relationship (A11: reps rewarded for logging contacts)
+    contact_rate = np.where(rel, 6.0, 1.0) * np.where(key, 4.0, 1.0) * np.where(seg >= 2, 1.5, 1.0)
+    person = rng.integers(0, len(pools.person), n)
+    company = rng.integers(0, len(pools.company), n)
+    addr = rng.integers(0, len(pools.street), n)
+    customers = {
+        "customer_id": ids,
+        "name": pools.person[person],
+        "company": np.where(seg == 0, None, pools.company[company]),
+        "street": pools.street[addr],
+        "city": pools.city[addr],
+        "state": pools.state[addr],
+        "region": REGIONS[np.searchsorted(np.cumsum(REGION_P), rng.random(n) * REGION_P.sum()).clip(0, 3)],
+        "segment": np.asarray(SEGMENTS)[seg],
+        "public_type": np.where(public, np.where(education, "education", "government"), None),
+        "employees": emp,
+        "acquisition_day": acq_day,
+        "acquisition_channel": ACQ_CHANNELS[acq_channel],
+        "has_premier_page": premier,
+    }
+    latent = {
+        "seg": seg, "emp": emp, "rel": rel, "ps": ps, "key": key, "tier": tier, "spend": spend,
+        "lam": lam, "dropout": dropout, "initial": initial, "acq_day": acq_day, "premier": premier,
+        "contact_rate": contact_rate,
+    }
+    return customers, latent

@@ -1,0 +1,137 @@
+"""The purchase process and configured-PC orders (claims B1-B7, A3-A7, D9-D14).
+
+Repurchase follows a BG/NBD-style process: an active customer buys at Poisson
+rate ``lam``; after each purchase it becomes inactive with chance ``dropout``,
+raised when that purchase's support ticket went badly (satisfaction -> dropout).
+The process runs in *rounds* (one purchase per active customer per round),
+each round vectorised over the block's customers: no loop over rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .calibrate import BASE_ONLINE, Calibration
+from .scenario import SEGMENTS, Scenario
+from .support import draw_contacts
+from .timeline import DAYS_PER_YEAR, day_index
+
+MAX_ORDERS = 999  # per customer; order_id = customer_id * 1000 + sequence
+PRODUCT_LINES = np.array(["Dimension", "Inspiron", "OptiPlex", "Latitude", "Precision", "PowerEdge"])
+LINE_PRICE = np.array([900.0, 1250.0, 1000.0, 1500.0, 2200.0, 3500.0])
+LINE_MIX = np.array([  # by segment
+    [0.55, 0.45, 0.00, 0.00, 0.00, 0.00],
+    [0.25, 0.25, 0.22, 0.20, 0.03, 0.05],
+    [0.00, 0.00, 0.35, 0.35, 0.15, 0.15],
+    [0.00, 0.00, 0.42, 0.33, 0.10, 0.15],
+])
+CHANNELS = np.array(["web", "premier", "phone", "sales_rep"])
+CPU_TIERS = np.array(["budget", "mainstream", "performance"])
+
+
+def _pick(rng, probs_rows: np.ndarray) -> np.ndarray:
+    """One categorical draw per row of a probability matrix."""
+    c = np.cumsum(probs_rows, axis=1)
+    return (rng.random(len(c))[:, None] * c[:, -1:] > c).sum(axis=1)
+
+
+def cpu_launch_days(sc: Scenario) -> np.ndarray:
+    """Day offsets of CPU generation launches (generation 0 launched before the world starts)."""
+    step = sc.supply.cpu_generation_months * 30.4375
+    n = int(((sc.world.end - sc.world.start).days) // step) + 1
+    return np.floor(np.arange(n) * step).astype(np.int64)
+
+
+def run_purchases(rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, lat: dict) -> tuple[dict, dict, np.ndarray]:
+    """Simulate every purchase of a block; returns (orders, tickets, dropout_day per customer)."""
+    end = day_index(sc.world.end, sc.world.start)
+    n = len(ids)
+    t = np.where(lat["initial"], rng.exponential(DAYS_PER_YEAR / lat["lam"]), lat["acq_day"].astype(float))
+    alive = np.ones(n, bool)
+    drop_day = np.full(n, -1, np.int64)
+    main_line = _pick(rng, LINE_MIX[lat["seg"]])
+    o_parts, t_parts = [], []
+    mult = sc.purchase.bad_support_dropout_multiplier
+    for k in range(MAX_ORDERS):
+        idx = np.flatnonzero(alive & (t <= end))
+        if idx.size == 0:
+            break
+        day = np.floor(t[idx]).astype(np.int64)
+        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line)
+        tickets = _tickets(rng, sc, orders, lat["seg"][idx])
+        o_parts.append(orders)
+        t_parts.append(tickets)
+        bad = np.zeros(idx.size, bool)
+        if tickets["csat"].size:
+            np.logical_or.at(bad, tickets["_row"], tickets["csat"] <= 2)
+        p_drop = np.minimum(lat["dropout"][idx] * np.where(bad, mult, 1.0), 1.0)
+        gone = rng.random(idx.size) < p_drop
+        alive[idx[gone]] = False
+        drop_day[idx[gone]] = day[gone]
+        t[idx] += rng.exponential(DAYS_PER_YEAR / lat["lam"][idx])
+    orders = {c: np.concatenate([p[c] for p in o_parts]) for c in o_parts[0]} if o_parts else {}
+    tickets = {c: np.concatenate([p[c] for p in t_parts]) for c in t_parts[0] if c != "_row"} if t_parts else {}
+    return orders, tickets, drop_day
+
+
+def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line) -> dict:
+    """Configure one order per purchasing customer (standard items + chosen options, D13)."""
+    m = idx.size
+    seg, ps, rel, key = lat["seg"][idx], lat["ps"][idx], lat["rel"][idx], lat["key"][idx]
+    year = day / DAYS_PER_YEAR
+    # product line: transactional customers stick to one line, relationship customers range wider
+    stick = rng.random(m) < np.where(rel, 0.35, 0.75)
+    line = np.where(stick, main_line[idx], _pick(rng, LINE_MIX[seg]))
+    tier_p = np.where(ps[:, None], [0.55, 0.35, 0.10], [0.20, 0.50, 0.30])
+    cpu = _pick(rng, tier_p)
+    launches = cpu_launch_days(sc)
+    avail = day - sc.supply.inventory_days - rng.integers(0, 2, m)  # old stock sells through first (D4)
+    gen = np.searchsorted(launches, avail, side="right") - 1
+    gen = np.maximum(gen, 0)
+    mem_step = np.floor(np.maximum(year, 0) / 2).astype(int)
+    memory = (256 * 2 ** (mem_step + cpu // 2)).astype(np.int32)
+    storage = (20 * 2 ** (mem_step + cpu // 2)).astype(np.int32)
+    warranty = np.where(rng.random(m) < np.where(rel | (seg >= 2), 0.7, 0.3), 3, 1).astype(np.int8)
+    # discounts: price-sensitive customers take promotions; key accounts have contract prices (A7)
+    promo = rng.random(m) < np.where(ps, 0.6, 0.15)
+    discount = np.where(promo, rng.uniform(0.05, 0.15, m), 0.0) + np.where(key, sc.spend.key_account_discount, 0.0)
+    discount = np.round(np.minimum(discount, 0.5), 4)
+    # revenue: the customer's spend level times order noise (concentration, A8)
+    revenue = sc.spend.base_order_value * lat["spend"][idx] * np.exp(0.25 * rng.standard_normal(m) - 0.03125)
+    ref_price = LINE_PRICE[line] * np.array([0.85, 1.0, 1.3])[cpu] * (1 + 0.08 * (warranty == 3)) * 0.93 ** np.maximum(year, 0)
+    units = np.maximum(1, np.rint(revenue / (ref_price * (1 - discount)))).astype(np.int32)
+    unit_price = np.round(revenue / (units * (1 - discount)), 2)
+    revenue = np.round(units * unit_price * (1 - discount), 2)
+    cost = np.round(revenue * (1 - sc.spend.margin) * np.exp(0.06 * rng.standard_normal(m)) + 0 * discount, 2)
+    # channel (D9, D10): online share of revenue solved in calibration
+    online = rng.random(m) < np.minimum(0.98, cal.online_scale * BASE_ONLINE[seg])
+    premier = online & lat["premier"][idx] & (rng.random(m) < sc.channels.premier_use)
+    rep = ~online & ((seg >= 2) | (rel & (rng.random(m) < 0.5)))
+    channel = np.where(online, np.where(premier, 1, 0), np.where(rep, 3, 2)).astype(np.int8)
+    # promise and delivery (D14)
+    lead = np.rint(sc.supply.build_days + 2 * (units > 50)).astype(np.int64)
+    on_time = rng.random(m) < sc.supply.on_time_rate
+    ship = day + np.where(on_time, rng.integers(1, lead + 1), lead + 1 + rng.geometric(0.4, m) - 1)
+    business = seg >= 1
+    pay = np.where(business, ship + np.rint(rng.gamma(4.0, sc.supply.dso_days_business / 4.0, m)), day).astype(np.int64)
+    return {
+        "order_id": ids[idx] * 1000 + k, "customer_id": ids[idx], "day": day, "channel": channel,
+        "product_line": line.astype(np.int8), "cpu_tier": cpu.astype(np.int8), "cpu_generation": gen.astype(np.int16),
+        "memory_mb": memory, "storage_gb": storage, "warranty_years": warranty, "units": units,
+        "unit_list_price": unit_price, "discount_pct": discount, "promo_code_used": promo,
+        "revenue": revenue, "cost": cost, "promised_day": day + lead, "ship_day": ship, "payment_day": pay,
+    }
+
+
+def _tickets(rng, sc: Scenario, orders: dict, seg: np.ndarray) -> dict:
+    """Support tickets of a round's orders (0-3 per order), with their operational record."""
+    n_t = np.minimum(rng.poisson(sc.support.ticket_rate * np.minimum(orders["units"], 20) ** 0.35), 3)
+    row = np.repeat(np.arange(n_t.size), n_t)
+    j = np.arange(row.size) - np.repeat(np.cumsum(n_t) - n_t, n_t)
+    opened = orders["ship_day"][row] + np.floor(rng.exponential(25.0, row.size)).astype(np.int64)
+    ops = draw_contacts(rng, sc, seg[row], opened)
+    contact = np.searchsorted([0.7, 0.9], rng.random(row.size)).astype(np.int8)
+    out = {"ticket_id": orders["order_id"][row] * 4 + j, "order_id": orders["order_id"][row],
+           "customer_id": orders["customer_id"][row], "opened_day": opened, "contact_channel": contact, "_row": row}
+    out.update(ops)
+    return out

@@ -1,0 +1,298 @@
+"""Generate a world to Parquet + DuckDB, cache it, and open it.
+
+Layout of a world folder::
+
+    <data_dir>/<preset>-n<customers>-s<seed>-<key>/
+        manifest.json            inputs, calibration, row counts, generator version
+        world.duckdb             views over the Parquet files (+ the order_components view)
+        customers/part-00000.parquet ...   one part per customer block
+        surveys/part-00000.parquet ...     world-level tables: one part
+
+The folder is written under a temporary name and renamed at the end, so a
+killed run never leaves a half-written world (and an earlier one stays intact).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import calibrate
+from .block import BLOCK_SIZE, PER_CUSTOMER_TABLES, block_seed, generate_block, to_arrow, write_part
+from .errors import ParameterError
+from .market import MARKET, SURVEYS, make_market_panel, make_surveys
+from .names import make_pools
+from .scenario import LOCALES, PRESETS, Scenario, build_scenario
+from .schema import TABLES
+from .supply import SUPPLY, make_supply
+
+GENERATOR_VERSION = "1"
+MAX_CUSTOMERS = 5_000_000
+MAX_WORKERS = 64
+WORLD_TABLES = ("surveys", "market_panel", "suppliers", "components", "cpu_launches", "purchase_orders", "inventory_daily")
+
+
+def check_inputs(scenario: str, seed: Any, n_customers: Any, overrides: Mapping | None, workers: Any = 1, locale: str | None = None) -> Scenario:
+    """Validate every input and return the scenario; raise :class:`ParameterError` before any work."""
+    if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)):
+        raise ParameterError("n_customers", f"must be a whole number from 100 to {MAX_CUSTOMERS:,} (got {n_customers!r})")
+    if not 100 <= n_customers <= MAX_CUSTOMERS:
+        raise ParameterError("n_customers", f"must be from 100 to {MAX_CUSTOMERS:,} (got {n_customers:,})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise ParameterError("seed", f"must be a whole number from 0 to {2**32 - 1} (got {seed!r})")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= workers <= MAX_WORKERS:
+        raise ParameterError("workers", f"must be a whole number from 1 to {MAX_WORKERS} (got {workers!r})")
+    if scenario not in PRESETS:
+        raise ParameterError("scenario", f"unknown preset {scenario!r}; allowed: {', '.join(PRESETS)}")
+    ov = dict(overrides or {})
+    if locale is not None:
+        if locale not in LOCALES:
+            raise ParameterError("locale", f"unknown locale {locale!r}; allowed: {', '.join(LOCALES)}")
+        ov["world.locale"] = locale
+    return build_scenario(scenario, ov)
+
+
+def cache_key(sc: Scenario, seed: int, n_customers: int) -> str:
+    """Hash of every input that shapes the bytes of a world."""
+    text = json.dumps({"v": GENERATOR_VERSION, "scenario": sc.to_dict(), "seed": int(seed), "n": int(n_customers)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def world_folder(data_dir: str | os.PathLike, sc: Scenario, seed: int, n_customers: int) -> Path:
+    """Folder that holds (or will hold) the world for these inputs."""
+    return Path(data_dir) / f"{sc.preset}-n{n_customers}-s{seed}-{cache_key(sc, seed, n_customers)}"
+
+
+def _check_writable(folder: Path) -> None:
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ParameterError("out", f"folder {str(folder)!r} is not writable (nearest existing parent: {probe})")
+
+
+def generate(
+    out: str | os.PathLike,
+    scenario: str = "case",
+    seed: int = 7,
+    n_customers: int = 20_000,
+    overrides: Mapping[str, Any] | None = None,
+    workers: int = 1,
+    locale: str | None = None,
+    progress: bool = True,
+    validate: bool = True,
+) -> Path:
+    """Generate a world into folder ``out`` (replaced atomically if it exists); return its path.
+
+    Every input is validated first; a bad one raises :class:`ParameterError` and
+    nothing is written.
+    """
+    sc = check_inputs(scenario, seed, n_customers, overrides, workers, locale)
+    out = Path(out)
+    _check_writable(out.parent if not out.exists() else out)
+    cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        pools = make_pools(sc.world.locale, int(seed))
+        n_blocks = -(-n_customers // BLOCK_SIZE)
+        sizes = [min(BLOCK_SIZE, n_customers - b * BLOCK_SIZE) for b in range(n_blocks)]
+        sc_json = sc.model_dump_json()
+        args = [(str(tmp), sc_json, cal.to_dict(), int(seed), b, sizes[b], pools) for b in range(n_blocks)]
+        bar = _progress(progress, n_blocks + 2, "generating world")
+        results = []
+        if workers > 1 and n_blocks > 1:
+            with ProcessPoolExecutor(max_workers=min(workers, n_blocks), mp_context=get_context("fork")) as ex:
+                for r in ex.map(generate_block, args):
+                    results.append(r)
+                    bar.update(1)
+        else:
+            for a in args:
+                results.append(generate_block(a))
+                bar.update(1)
+        timings["customer_blocks"] = time.perf_counter() - t0
+        demand = sum(r["demand"] for r in results)
+        rows = {t: int(sum(r["rows"][t] for r in results)) for t in PER_CUSTOMER_TABLES}
+        t1 = time.perf_counter()
+        start = sc.world.start
+        world_tables = {
+            "surveys": make_surveys(block_seed(seed, SURVEYS, 0), sc),
+            "market_panel": make_market_panel(block_seed(seed, MARKET, 0), sc),
+        }
+        supply = make_supply(block_seed(seed, SUPPLY, 0), sc, demand, pools.supplier)
+        world_tables.update({k: v for k, v in supply.items() if not k.startswith("_")})
+        for name in WORLD_TABLES:
+            tab = to_arrow(name, world_tables[name], start)
+            write_part(tmp, name, 0, tab)
+            rows[name] = tab.num_rows
+        bar.update(1)
+        timings["world_tables"] = time.perf_counter() - t1
+        if validate:
+            t2 = time.perf_counter()
+            validate_folder(tmp, workers)
+            timings["validation"] = time.perf_counter() - t2
+        manifest = {
+            "generator_version": GENERATOR_VERSION, "preset": sc.preset, "seed": int(seed), "n_customers": int(n_customers),
+            "overrides": {k: _jsonable(v) for k, v in dict(overrides or {}).items()}, "scenario": sc.to_dict(),
+            "calibration": cal.to_dict(), "rows": rows, "block_size": BLOCK_SIZE,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        _write_duckdb(tmp)
+        bar.update(1)
+        bar.close()
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    generate.last_timings = timings  # type: ignore[attr-defined]
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    return json.loads(json.dumps(v, default=str))
+
+
+def _progress(enabled: bool, total: int, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="block", disable=not enabled, leave=False)
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Move ``tmp`` to ``out``; an existing ``out`` is swapped out only once the new one is complete."""
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def validate_folder(folder: Path, workers: int = 1) -> None:
+    """Schema and integrity checks on every table of a world folder (per block, then world-level)."""
+    from .validate import check_tables
+
+    parts = sorted((folder / "customers").glob("part-*.parquet"))
+    for p in parts:
+        check_tables({t: pd.read_parquet(folder / t / p.name) for t in PER_CUSTOMER_TABLES})
+    check_tables({t: pd.read_parquet(folder / t) for t in WORLD_TABLES})
+
+
+ORDER_COMPONENTS_SQL = """
+CREATE VIEW order_components AS
+WITH o AS (
+  SELECT o.order_id, o.order_date, o.units, o.product_line, o.cpu_tier, o.cpu_generation, o.memory_mb, o.storage_gb, c.segment
+  FROM orders o JOIN customers c USING (customer_id)
+), b AS (
+  SELECT order_id, order_date, 'chassis' AS category, product_line AS spec, units AS quantity FROM o
+  UNION ALL SELECT order_id, order_date, 'cpu', cpu_tier || '-gen' || cpu_generation, units FROM o
+  UNION ALL SELECT order_id, order_date, 'memory', CAST(memory_mb AS VARCHAR) || 'MB', units FROM o
+  UNION ALL SELECT order_id, order_date, 'storage', CAST(storage_gb AS VARCHAR) || 'GB', units FROM o
+  UNION ALL SELECT order_id, order_date, 'display', CASE WHEN product_line IN ('Inspiron', 'Latitude') THEN 'lcd-14' ELSE 'lcd-17' END, units FROM o
+  UNION ALL SELECT order_id, order_date, 'standard_kit',
+    CASE segment WHEN 'consumer' THEN 'home-kit' WHEN 'public_sector' THEN 'public-kit' ELSE 'business-kit' END, units FROM o
+)
+SELECT b.order_id, b.order_date, b.category, b.spec, k.component_id, CAST(b.quantity AS BIGINT) AS quantity
+FROM b LEFT JOIN components k USING (category, spec)
+"""
+
+
+def _write_duckdb(folder: Path) -> None:
+    """``world.duckdb``: views over the Parquet parts (relative paths) and the BOM view."""
+    import duckdb
+
+    con = duckdb.connect(str(folder / "world.duckdb"))
+    try:
+        con.execute(f"SET file_search_path = '{folder}'")
+        for t in TABLES:
+            con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{t}/part-*.parquet')")
+        con.execute(ORDER_COMPONENTS_SQL)
+    finally:
+        con.close()
+
+
+class World:
+    """A generated world on disk: tables as pandas DataFrames, SQL through DuckDB.
+
+    Attributes: ``path`` (folder), ``manifest`` (inputs, calibration, row counts),
+    ``scenario`` (the :class:`Scenario`, whose values are the planted truth).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        self.scenario = Scenario.model_validate(self.manifest["scenario"])
+        self._con = None
+
+    @property
+    def tables(self) -> list[str]:
+        """Names of the stored tables (plus the ``order_components`` view via :meth:`sql`)."""
+        return list(TABLES)
+
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Read table ``name`` (optionally only ``columns``) into a DataFrame."""
+        if name not in TABLES:
+            raise ParameterError("table", f"unknown table {name!r}; allowed: {', '.join(TABLES)}")
+        return pd.read_parquet(self.path / name, columns=columns)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.table(name)
+
+    def connect(self):
+        """A read-only DuckDB connection to ``world.duckdb`` (paths resolved against the folder)."""
+        import duckdb
+
+        if self._con is None:
+            self._con = duckdb.connect(str(self.path / "world.duckdb"), read_only=True)
+            self._con.execute(f"SET file_search_path = '{self.path}'")
+        return self._con
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """Run SQL against the world's views; return a DataFrame."""
+        return self.connect().execute(query, params or []).df()
+
+    def planted(self, key: str) -> Any:
+        """The scenario's value for a dotted key (the planted truth)."""
+        return self.scenario.get(key)
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return f"World({m['preset']}, n={m['n_customers']:,}, seed={m['seed']}, orders={m['rows']['orders']:,}, path={self.path})"
+
+
+def load(
+    scenario: str = "case",
+    seed: int = 7,
+    n_customers: int = 20_000,
+    overrides: Mapping[str, Any] | None = None,
+    data_dir: str | os.PathLike = "data",
+    workers: int = 1,
+    progress: bool = False,
+) -> World:
+    """The world for these inputs: generated once, then served from the cache under ``data_dir``."""
+    sc = check_inputs(scenario, seed, n_customers, overrides, workers)
+    folder = world_folder(data_dir, sc, seed, n_customers)
+    if not (folder / "manifest.json").exists():
+        generate(folder, scenario, seed, n_customers, overrides, workers=workers, progress=progress)
+    return World(folder)
+
+
+def open_world(path: str | os.PathLike) -> World:
+    """Open a world folder written by :func:`generate`."""
+    return World(path)
