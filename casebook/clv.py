@@ -336,6 +336,25 @@ def _p_alive_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndar
     return np.where(pos, p, 1.0)
 
 
+def _hyp2f1(A: float, B: float, C: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``scipy.special.hyp2f1`` with a fallback where it returns NaN.
+
+    SciPy gives NaN in some degenerate cases (integer ``C - A - B`` with z > 1/2, e.g.
+    integer ``a``). The function is analytic in C, so there we average C(1 -+ 1e-7):
+    the error is O(1e-14) plus SciPy's rounding near the degenerate point (~1e-11).
+    """
+    A, B, C, z = np.broadcast_arrays(np.float64(A), np.float64(B), np.asarray(C, dtype=np.float64),
+                                     np.asarray(z, dtype=np.float64))
+    out = np.asarray(hyp2f1(A, B, C, z), dtype=np.float64)
+    bad = ~np.isfinite(out)
+    if np.any(bad):
+        out = out.copy()
+        Cb = C[bad]
+        out[bad] = 0.5 * (hyp2f1(A[bad], B[bad], Cb * (1 + 1e-7), z[bad])
+                          + hyp2f1(A[bad], B[bad], Cb * (1 - 1e-7), z[bad]))
+    return out
+
+
 def _cond_expected_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray,
                           t: np.ndarray) -> np.ndarray:
     """FHL 2005a eq. 10, with Euler's transformation of the 2F1 for stability.
@@ -351,7 +370,7 @@ def _cond_expected_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: n
     with np.errstate(all="ignore"):
         z = t / (alpha + T + t)
         c = a + b + x - 1.0
-        term = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+        term = np.exp((a - 1.0) * np.log1p(-z)) * _hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
         alive_value = c / (a - 1.0) * (1.0 - term)
     return alive_value * _p_alive_arrays(theta, x, tx, T)
 
@@ -387,6 +406,19 @@ class BGNBDResult:
     _txu: np.ndarray = field(repr=False)
     _Tu: np.ndarray = field(repr=False)
     _index: pd.Index | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_params(cls, params: dict) -> "BGNBDResult":
+        """A model with given parameters and no fitted data (for teaching and simulation checks).
+
+        ``se``, ``cov`` and ``loglik`` are NaN; pass customers' arrays to the prediction methods.
+        """
+        theta = _check_positive_params(params, BGNBD_PARAMS)
+        empty = np.zeros(0)
+        return cls(params={k: float(v) for k, v in zip(BGNBD_PARAMS, theta)},
+                   se={k: math.nan for k in BGNBD_PARAMS}, cov=np.full((4, 4), np.nan),
+                   loglik=math.nan, n=0, n_unique=0, converged=False, message="parameters given, not fitted",
+                   _codes=np.zeros(0, dtype=np.int64), _xu=empty, _txu=empty, _Tu=empty)
 
     @property
     def theta(self) -> np.ndarray:
@@ -425,7 +457,7 @@ class BGNBDResult:
         E[Y(t) | x, t_x, T] from Fader, Hardie & Lee (2005a), eq. 10 (uses ``hyp2f1``).
 
         Args:
-            t: horizon length in periods (>= 0).
+            t: horizon length in periods (a single number >= 0).
             frequency, recency, T: customers to score (periods); omit all three for the fitted customers.
 
         Returns:
@@ -463,11 +495,14 @@ class BGNBDResult:
         return _summary_frame(self.params, self.se, level)
 
 
-def _check_horizon(name: str, t: Any) -> float | np.ndarray:
-    arr = np.asarray(t, dtype=np.float64)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+def _check_horizon(name: str, t: Any) -> float:
+    try:
+        val = float(t)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: must be a single number of periods (got {t!r})") from None
+    if not (math.isfinite(val) and val >= 0):
         raise ValueError(f"{name}: must be finite and >= 0 (got {t!r})")
-    return float(arr) if arr.ndim == 0 else arr
+    return val
 
 
 def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = None,
@@ -649,6 +684,14 @@ class GammaGammaResult:
     n_excluded: int
     converged: bool
     message: str
+
+    @classmethod
+    def from_params(cls, params: dict) -> "GammaGammaResult":
+        """A model with given parameters and no fitted data; ``se``, ``cov`` and ``loglik`` are NaN."""
+        theta = _check_positive_params(params, GG_PARAMS)
+        return cls(params={k: float(v) for k, v in zip(GG_PARAMS, theta)},
+                   se={k: math.nan for k in GG_PARAMS}, cov=np.full((3, 3), np.nan), loglik=math.nan,
+                   n=0, n_excluded=0, converged=False, message="parameters given, not fitted")
 
     @property
     def theta(self) -> np.ndarray:

@@ -83,6 +83,11 @@ def generate_block(args: tuple) -> dict:
 
     ``args`` = (root, sc_json, cal_dict, seed, block, n_in_block, pools).
     """
+    import time
+
+    clock = time.perf_counter
+    tm: dict[str, float] = {}
+    t0 = clock()
     root, sc_json, cal_dict, seed, b, n_b, pools = args
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sc = Scenario.model_validate_json(sc_json)
@@ -90,6 +95,8 @@ def generate_block(args: tuple) -> dict:
     rng = block_seed(seed, CUSTOMER_BLOCKS, b)
     ids = np.arange(b * BLOCK_SIZE + 1, b * BLOCK_SIZE + n_b + 1, dtype=np.int64)
     cust, lat = make_customers(rng, sc, cal, ids, pools)
+    tm["customers"] = clock() - t0
+    t0 = clock()
     orders, tickets, drop_day = run_purchases(rng, sc, cal, ids, lat)
     end = day_index(sc.world.end, sc.world.start)
     keep = tickets["opened_day"] <= end
@@ -99,6 +106,8 @@ def generate_block(args: tuple) -> dict:
     orders = {k: v[order_rank] for k, v in orders.items()}
     order_pos = order_pos[order_rank]
     tickets = {k: v[np.argsort(tickets["ticket_id"], kind="stable")] for k, v in tickets.items()}
+    tm["orders+support_tickets"] = clock() - t0
+    t0 = clock()
     complaints = escalate(rng, sc, tickets)
     complaints = {k: v[complaints["filed_day"] <= end] for k, v in complaints.items()}
     pipe = announce(rng, sc, orders, lat["key"][order_pos])
@@ -136,11 +145,14 @@ def generate_block(args: tuple) -> dict:
     }
     root = Path(root)
     rows = {}
+    tm["complaints+pipeline"] = clock() - t0
     for name in PER_CUSTOMER_TABLES:
+        t0 = clock()
         tab = to_arrow(name, parts[name], start)
         write_part(root, name, b, tab)
         rows[name] = tab.num_rows
-    return {"block": b, "rows": rows, "demand": component_demand(sc, orders, lat["seg"][order_pos])}
+        tm[f"write {name}"] = clock() - t0
+    return {"block": b, "rows": rows, "demand": component_demand(sc, orders, lat["seg"][order_pos]), "seconds": tm}
 
 
 def component_demand(sc: Scenario, orders: dict, seg: np.ndarray) -> np.ndarray:

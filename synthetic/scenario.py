@@ -78,23 +78,23 @@ class Spend(_Section):
     )
     size_weight: float = Field(0.8, ge=0, le=1, description="Correlation between log spend level and log firm size: how much of spend heterogeneity size explains (A6).")
     base_order_value: float = Field(2000.0, gt=0, le=1e7, description="Mean order revenue (USD) across customers; segment differences come from size through the spend heterogeneity (A6).")
-    margin: float = Field(0.18, gt=0, lt=1, description="Mean gross margin on revenue (cost = revenue x (1 - margin) with noise).")
+    margin: float = Field(0.18, gt=0, lt=1, description="Mean gross margin on revenue (cost = revenue x (1 - margin) with noise). [B1, B3]")
     key_account_discount: float = Field(0.12, ge=0, lt=0.5, description="Extra negotiated discount for key accounts (A7: online discounted purchasing).")
 
 
 class Purchase(_Section):
     """The repurchase process (B1, B2, B6, B7): Pareto/NBD-like with dropout after purchase (BG/NBD)."""
 
-    rate_mean: float = Field(1.6, gt=0, le=50, description="Mean purchases per year of an active customer (gamma mixing of Poisson rates).")
-    rate_shape: float = Field(2.5, gt=0, le=100, description="Gamma shape r of purchase rates (smaller = more heterogeneous).")
+    rate_mean: float = Field(1.6, gt=0, le=50, description="Mean purchases per year of an active customer (gamma mixing of Poisson rates). [B1, B6]")
+    rate_shape: float = Field(2.5, gt=0, le=100, description="Gamma shape r of purchase rates (smaller = more heterogeneous). [B6]")
     dropout_mean: float = Field(
         0.12, gt=0, lt=1,
-        description="Mean chance that a customer becomes inactive after a purchase (beta mixing, BG/NBD p). This is the base rate; a bad support experience raises it (see bad_support_dropout_multiplier).",
+        description="Mean chance that a customer becomes inactive after a purchase (beta mixing, BG/NBD p). This is the base rate; a bad support experience raises it (see bad_support_dropout_multiplier). [B2, B5, B7]",
     )
-    dropout_concentration: float = Field(8.0, gt=0.5, le=1000, description="a + b of the beta distribution of dropout chances (larger = less heterogeneous).")
+    dropout_concentration: float = Field(8.0, gt=0.5, le=1000, description="a + b of the beta distribution of dropout chances (larger = less heterogeneous). [B2, B7]")
     bad_support_dropout_multiplier: float = Field(1.6, ge=1, le=10, description="Dropout chance after a purchase whose support ticket went badly (CSAT <= 2), times the base (C2, C8: bad support loses customers).")
-    acquisition_growth: float = Field(0.10, ge=-0.5, le=1, description="Yearly growth of new-customer acquisition.")
-    initial_share: float = Field(0.25, ge=0, le=0.9, description="Share of customers already active on the first day.")
+    acquisition_growth: float = Field(0.10, ge=-0.5, le=1, description="Yearly growth of new-customer acquisition. [B2, B4]")
+    initial_share: float = Field(0.25, ge=0, le=0.9, description="Share of customers already active on the first day. [B2]")
 
 
 class Channels(_Section):
@@ -108,10 +108,10 @@ class Channels(_Section):
 class Support(_Section):
     """After-sales support operations (C1, C8) before any outsourcing."""
 
-    ticket_rate: float = Field(0.35, gt=0, le=3, description="Expected support tickets per order.")
-    inhouse_wait_minutes: float = Field(4.0, gt=0, le=120, description="Median wait (minutes) for an in-house agent.")
-    inhouse_fcr: float = Field(0.72, ge=0, le=1, description="First-contact resolution rate in-house.")
-    inhouse_transfers: float = Field(0.3, ge=0, le=5, description="Mean transfers per ticket in-house.")
+    ticket_rate: float = Field(0.35, gt=0, le=3, description="Expected support tickets per order. [C1, C8]")
+    inhouse_wait_minutes: float = Field(4.0, gt=0, le=120, description="Median wait (minutes) for an in-house agent. [C1, C5]")
+    inhouse_fcr: float = Field(0.72, ge=0, le=1, description="First-contact resolution rate in-house. [C1, C5]")
+    inhouse_transfers: float = Field(0.3, ge=0, le=5, description="Mean transfers per ticket in-house. [C1, C5]")
     inhouse_cost_per_ticket: float = Field(28.0, gt=0, le=1000, description="Cost (USD) of a ticket handled in-house (C1: outsourcing was to cut cost).")
 
 
@@ -120,19 +120,19 @@ class Outsourcing(_Section):
 
     start: dt.date = Field(dt.date(2004, 7, 1), description="Date support for the outsourced segments moves to the vendor (C1).")
     segments: list[str] = Field(default_factory=lambda: ["consumer", "small_business"], description="Segments whose tickets the vendor handles after start (C1).")
-    vendor_share: float = Field(0.9, ge=0, le=1, description="Share of the outsourced segments' tickets routed to the vendor after start.")
+    vendor_share: float = Field(0.9, ge=0, le=1, description="Share of the outsourced segments' tickets routed to the vendor after start. [C1, C8]")
     satisfaction_effect: float = Field(
         -5.0, ge=-30, le=30,
         description="Change of the firm's overall ACSI-style index caused by the switch, in index points (C5; case 79 -> 74 = -5). "
         "Carried through the support experience: survey respondents whose last contact was vendor-handled score lower by the amount that moves the firm's index by this much.",
     )
     complaint_growth: float = Field(0.23, ge=-0.9, le=5, description="Relative change of the complaint rate per support ticket caused by the switch (C4: +23 %). Complaints escalate from vendor-handled tickets with bad experiences.")
-    wait_multiplier: float = Field(2.5, ge=0.1, le=20, description="Vendor wait time relative to in-house.")
-    fcr_drop: float = Field(0.15, ge=0, le=1, description="Fall in first-contact resolution at the vendor (absolute).")
-    extra_transfers: float = Field(0.5, ge=0, le=5, description="Extra mean transfers per vendor ticket.")
+    wait_multiplier: float = Field(2.5, ge=0.1, le=20, description="Vendor wait time relative to in-house. [C1, C5, C8]")
+    fcr_drop: float = Field(0.15, ge=0, le=1, description="Fall in first-contact resolution at the vendor (absolute). [C5, C8]")
+    extra_transfers: float = Field(0.5, ge=0, le=5, description="Extra mean transfers per vendor ticket. [C5, C8]")
     cost_per_ticket: float = Field(11.0, gt=0, le=1000, description="Cost (USD) of a vendor-handled ticket (C1, C8).")
-    return_segments: list[str] = Field(default_factory=list, description="Segments brought back in-house at return_date (history: corporate support back onshore, Nov 2003).")
-    return_date: dt.date | None = Field(None, description="Date the return_segments come back in-house (history: 2003-11-24).")
+    return_segments: list[str] = Field(default_factory=list, description="Segments brought back in-house at return_date (history: corporate support back onshore, Nov 2003). [C1]")
+    return_date: dt.date | None = Field(None, description="Date the return_segments come back in-house (history: 2003-11-24). [C1]")
 
 
 class Crisis(_Section):
@@ -140,28 +140,28 @@ class Crisis(_Section):
 
     start: dt.date = Field(dt.date(2005, 6, 21), description="Start of the service crisis ('Dell Hell' first post, C6).")
     end: dt.date = Field(dt.date(2006, 7, 10), description="End of the crisis (Direct2Dell blog live, C7).")
-    wait_multiplier: float = Field(1.0, ge=0.1, le=20, description="Extra multiplier on vendor waits during the crisis (history: queue failures).")
-    satisfaction_drop: float = Field(0.0, ge=-30, le=30, description="Extra change of the firm's index during the crisis, in points (history only; the case attributes the fall to the switch).")
+    wait_multiplier: float = Field(1.0, ge=0.1, le=20, description="Extra multiplier on vendor waits during the crisis (history: queue failures). [C6, C7]")
+    satisfaction_drop: float = Field(0.0, ge=-30, le=30, description="Extra change of the firm's index during the crisis, in points (history only; the case attributes the fall to the switch). [C5, C6]")
 
 
 class Satisfaction(_Section):
     """ACSI-style surveys for the firm and competitor brands (C5)."""
 
     firm_baseline: float = Field(79.0, ge=0, le=100, description="The firm's index absent the switch (C5: 79 in 2004).")
-    firm_by_year: dict[int, float] = Field(default_factory=dict, description="Optional year -> index path of the firm absent the switch (history: the ACSI series); overrides firm_baseline.")
+    firm_by_year: dict[int, float] = Field(default_factory=dict, description="Optional year -> index path of the firm absent the switch (history: the ACSI series); overrides firm_baseline. [C5]")
     competitor_baseline: dict[str, float] = Field(
         default_factory=lambda: {"HP": 71.0, "Compaq": 69.0, "Gateway": 74.0, "Apple": 81.0, "Other": 74.0},
         description="Index of each competitor brand (C5 record: industry 74, Apple 81, HP 71, Compaq 69, Gateway 74).",
     )
-    respondents_per_quarter: int = Field(250, ge=10, le=100000, description="Survey respondents per brand per quarter (ACSI interviews ~250 per firm).")
-    response_sd: float = Field(14.0, gt=0, le=40, description="Standard deviation of individual scores (0-100) around the brand's index.")
-    contact_share: float = Field(0.4, gt=0, le=1, description="Share of the firm's respondents whose last year included a support contact.")
+    respondents_per_quarter: int = Field(250, ge=10, le=100000, description="Survey respondents per brand per quarter (ACSI interviews ~250 per firm). [C5]")
+    response_sd: float = Field(14.0, gt=0, le=40, description="Standard deviation of individual scores (0-100) around the brand's index. [C5]")
+    contact_share: float = Field(0.4, gt=0, le=1, description="Share of the firm's respondents whose last year included a support contact. [C5]")
 
 
 class Complaints(_Section):
     """BBB-style escalations (C4)."""
 
-    base_rate: float = Field(0.02, gt=0, le=0.5, description="Complaints per support ticket before the switch.")
+    base_rate: float = Field(0.02, gt=0, le=0.5, description="Complaints per support ticket before the switch. [C4]")
 
 
 class Market(_Section):
@@ -169,10 +169,10 @@ class Market(_Section):
 
     share_before: float = Field(0.282, gt=0, lt=1, description="Expected US PC market share of the firm before the switch (C2: 28.2 %).")
     share_after: float = Field(0.288, gt=0, lt=1, description="Expected share after the switch (C3: 28.8 %).")
-    buyers_per_quarter: int = Field(20000, ge=100, le=10_000_000, description="Panel buyers sampled per quarter.")
+    buyers_per_quarter: int = Field(20000, ge=100, le=10_000_000, description="Panel buyers sampled per quarter. [C2, C3]")
     competitor_split: dict[str, float] = Field(
         default_factory=lambda: {"HP": 0.35, "Compaq": 0.15, "Gateway": 0.10, "Apple": 0.08, "Other": 0.32},
-        description="How the rest of the market splits among competitors (sums to 1).",
+        description="How the rest of the market splits among competitors (sums to 1). [C2, C3]",
     )
 
 
@@ -184,8 +184,8 @@ class Supply(_Section):
     price_erosion_weekly: float = Field(0.01, ge=0, le=0.2, description="Component value lost per week in inventory (D4 record: ~1 %/week).")
     supplier_lead_days: float = Field(2.0, gt=0, le=90, description="Mean supplier delivery lead time to the VMI hub (D2, D7).")
     n_suppliers: int = Field(24, ge=4, le=500, description="Number of suppliers (D8: few, close suppliers).")
-    dpo_days: float = Field(70.0, ge=0, le=365, description="Mean days from supplier invoice to payment (cash conversion cycle record: 68-73).")
-    dso_days_business: float = Field(35.0, ge=0, le=365, description="Mean days from shipment to customer payment for business and public customers (consumers pay at order).")
+    dpo_days: float = Field(70.0, ge=0, le=365, description="Mean days from supplier invoice to payment (cash conversion cycle record: 68-73). [D3]")
+    dso_days_business: float = Field(35.0, ge=0, le=365, description="Mean days from shipment to customer payment for business and public customers (consumers pay at order). [D3]")
     build_days: float = Field(4.0, gt=0, le=60, description="Promised order-to-ship days (D14: quote a real date).")
     on_time_rate: float = Field(0.93, ge=0, le=1, description="Expected share of orders shipped by the promised date (D14).")
     cpu_generation_months: int = Field(9, ge=1, le=60, description="Months between new CPU generations (D4: a new 450 MHz chip).")

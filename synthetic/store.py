@@ -73,12 +73,25 @@ def world_folder(data_dir: str | os.PathLike, sc: Scenario, seed: int, n_custome
     return Path(data_dir) / f"{sc.preset}-n{n_customers}-s{seed}-{cache_key(sc, seed, n_customers)}"
 
 
-def _check_writable(folder: Path) -> None:
-    probe = folder
+def check_writable(folder: Path, name: str = "out") -> None:
+    """Raise :class:`ParameterError` unless ``folder`` (or its nearest existing parent) accepts files.
+
+    Probes with a real temporary file (removed at once): permission bits alone
+    mislead for root and for special file systems.
+    """
+    import tempfile
+
+    probe = Path(folder)
     while not probe.exists():
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise ParameterError("out", f"folder {str(folder)!r} is not writable (nearest existing parent: {probe})")
+    try:
+        if not probe.is_dir():
+            raise OSError("not a folder")
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".write-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise ParameterError(name, f"folder {str(folder)!r} is not writable ({exc.strerror or exc})") from None
 
 
 def generate(
@@ -99,7 +112,7 @@ def generate(
     """
     sc = check_inputs(scenario, seed, n_customers, overrides, workers, locale)
     out = Path(out)
-    _check_writable(out.parent if not out.exists() else out)
+    check_writable(out.parent if not out.exists() else out)
     cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -125,7 +138,10 @@ def generate(
             for a in args:
                 results.append(generate_block(a))
                 bar.update(1)
-        timings["customer_blocks"] = time.perf_counter() - t0
+        timings["customer_blocks (wall)"] = time.perf_counter() - t0
+        for r in results:
+            for k, v in r["seconds"].items():
+                timings[f"  cpu: {k}"] = timings.get(f"  cpu: {k}", 0.0) + v
         demand = sum(r["demand"] for r in results)
         rows = {t: int(sum(r["rows"][t] for r in results)) for t in PER_CUSTOMER_TABLES}
         t1 = time.perf_counter()
@@ -249,7 +265,10 @@ class World:
         """Read table ``name`` (optionally only ``columns``) into a DataFrame."""
         if name not in TABLES:
             raise ParameterError("table", f"unknown table {name!r}; allowed: {', '.join(TABLES)}")
-        return pd.read_parquet(self.path / name, columns=columns)
+        import pyarrow.parquet as pq
+
+        # dates as datetime64 (pandas 3 would otherwise give Python date objects)
+        return pq.read_table(self.path / name, columns=columns).to_pandas(date_as_object=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.table(name)
