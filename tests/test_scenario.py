@@ -88,3 +88,24 @@ def test_override_files_yaml_and_json(tmp_path):
     with pytest.raises(ParameterError, match="mapping"):
         (tmp_path / "list.yml").write_text("- 1\n- 2\n")
         read_override_file(tmp_path / "list.yml")
+
+
+def test_data_dictionary_in_docs_is_current():
+    from pathlib import Path
+
+    from synthetic.schema import TABLES, data_dictionary
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    assert doc.strip() == data_dictionary().strip(), "regenerate with: python -m synthetic --dictionary docs/data-dictionary.md"
+    for name, (_, cols) in TABLES.items():
+        assert all(f"`{c.name}`" in doc for c in cols), name
+
+
+def test_history_preset_reproduces_the_acsi_shape(world_dir):
+    import synthetic
+
+    w = synthetic.load("history", seed=7, n_customers=2_000, data_dir=world_dir)
+    idx = w.sql("select substr(quarter, 1, 4)::int y, avg(score) i from surveys where brand = 'Dell' group by 1").set_index("y").i
+    assert idx[2004] > idx[2002]          # rose during the offshore build-up
+    assert idx[2005] < idx[2004] - 3      # fell with the 2005 queue crisis
+    assert idx[2006] > idx[2005] + 2      # recovered
