@@ -7,10 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= classroom
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser data casebook test test-fast notebooks bench lab clean
+.PHONY: help setup browser data casebook lecture test test-fast notebooks bench lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,9 +45,10 @@ test-fast: $(STAMP) ## unit tests only (no notebook runs)
 	$(BIN)/python -m pytest tests -m "not slow and not browser" -p no:cacheprovider
 
 notebooks: $(STAMP) ## re-execute the committed chapters in place at default parameters (clean outputs for nbval)
-	@for nb in $(NOTEBOOKS); do echo "executing $$nb"; \
-	  (cd notebooks && ../$(BIN)/papermill $$(basename $$nb) $$(basename $$nb) -k python3 --cwd . --no-progress-bar) || exit 1; \
-	  $(BIN)/python -m casebook.nbclean $$nb; done
+	$(BIN)/python -m casebook execute
+
+lecture: setup ## build the casebook at lecture size (1,000,000 customers) into build/lecture
+	$(BIN)/python -m casebook build --profile lecture --out build/lecture
 
 bench: $(STAMP) ## speed figures: generator at 1,000,000 customers, CLV fit at 1,000,000 customers
 	$(BIN)/python benchmarks/bench_generate.py

@@ -145,7 +145,9 @@ def load_claims(path: str | os.PathLike | None = None) -> Claims:
         unknown = set(entry) - fields - {"tolerance"}
         if unknown:
             raise ValueError(f"{where}: claim {cid}: unknown key(s) {sorted(unknown)}")
-        tol = Tolerance.from_mapping(entry.pop("tolerance", None), f"{where}: {cid}.tolerance") if "tolerance" in entry else default
+        tol = default
+        if "tolerance" in entry:
+            tol = Tolerance.from_mapping(entry.pop("tolerance"), f"{where}: {cid}.tolerance")
         cv = entry.pop("case_value", None)
         if cv is not None and (isinstance(cv, bool) or not isinstance(cv, (int, float))):
             raise ValueError(f"{where}: claim {cid}: case_value must be a number or null (got {cv!r})")
@@ -213,7 +215,7 @@ def scorecard_rows(results: Mapping[str, Iterable[Record]], claims: Claims,
                 "quantity": rec.quantity, "case_value": claim.case_value, "claimed": rec.claimed,
                 "planted": rec.planted, "estimate": rec.estimate, "ci_low": rec.ci_low, "ci_high": rec.ci_high,
                 "unit": rec.unit, "method": rec.method, "verdict": v, "reason": reason,
-                "tolerance": claim.tolerance.describe(), "public_record": claim.public_record,
+                "tolerance": claim.tolerance.describe() if _uses_tolerance(rec) else "", "public_record": claim.public_record,
                 "public_source": claim.public_source,
             })
         if not records and chapter in failed:
@@ -222,6 +224,10 @@ def scorecard_rows(results: Mapping[str, Iterable[Record]], claims: Claims,
                 "unit": "", "method": "", "verdict": CHAPTER_FAILED, "reason": failed[chapter],
                 "tolerance": "", "public_record": "", "public_source": ""})
     return rows
+
+
+def _uses_tolerance(rec: Record) -> bool:
+    return rec.claimed is not None or (rec.planted is not None and rec.ci_low is None)
 
 
 def read_chapter_results(paths: Mapping[str, str | os.PathLike | None]) -> tuple[dict[str, list[Record]], dict[str, str]]:

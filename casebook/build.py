@@ -1,0 +1,835 @@
+"""The casebook build: resolve parameters, generate the data once, run every chapter, render the site.
+
+``python -m casebook build`` (see :mod:`casebook.cli`) calls :func:`plan_build`
+(all input checks, before any work) and then :func:`run_build`:
+
+1. parameters per chapter = the notebook's own defaults (its ``parameters``
+   cell) < the profile (``casebook/profiles.yml``) < ``--config`` < ``--set``;
+   the build always sets ``results_path`` and ``data_dir``;
+2. the synthetic data set is generated once per distinct
+   ``(scenario, seed, n_customers, overrides, data_dir)`` with
+   ``synthetic.load`` -- the very call the chapters make, so they hit its cache;
+3. each chapter runs with papermill (kernel ``python3``) in filename order; a
+   failing chapter does not stop the others and its executed notebook is kept;
+4. the executed notebook (volatile timing metadata removed), the student page,
+   the slide deck, the figures, the scorecard and ``index.html`` are written
+   under the output folder (see :data:`LAYOUT`).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import datetime as dt
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import nbformat
+import yaml
+
+from . import __version__
+
+KERNEL_NAME = "python3"
+CHAPTER_RE = re.compile(r"^(?P<number>\d{2})_[A-Za-z0-9_-]+\.ipynb$")
+CONTRACT = ("seed", "n_customers", "scenario", "overrides", "data_dir", "results_path")
+DATA_KEYS = ("scenario", "seed", "n_customers", "overrides")
+PROFILE_KEYS = ("description", "parameters", "timeout")
+DEFAULT_PROFILE = "classroom"
+
+#: Output layout, relative to the output folder.
+LAYOUT = {
+    "index": "index.html",
+    "manifest": "build.json",
+    "scorecard": "scorecard.html",
+    "notebooks": "notebooks",  # executed notebooks, <chapter>.ipynb
+    "results": "results",  # results records, <chapter>.json
+    "pages": "pages",  # student pages, <chapter>.html
+    "slides": "slides",  # slide decks, <chapter>.slides.html
+    "figures": "figures",  # <chapter>-figNN-<slug>.png
+    "assets": "assets",  # reveal.js, CSS
+}
+
+PAPERMILL_VOLATILE = ("start_time", "end_time", "duration")
+PAPERMILL_PATHS = ("input_path", "output_path")
+
+
+class UsageError(Exception):
+    """Bad input to the build, found before any work: names the option and what is allowed."""
+
+    def __init__(self, option: str, message: str):
+        self.option = option
+        self.message = message
+        super().__init__(f"{option}: {message}")
+
+
+class BuildError(Exception):
+    """The build cannot go on (e.g. the data set could not be generated)."""
+
+
+# --------------------------------------------------------------------------- chapters
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter notebook: ``notebooks/NN_name.ipynb``."""
+
+    name: str  # "02_clv"
+    number: str  # "02"
+    path: Path
+    title: str
+
+
+def discover_chapters(notebooks_dir: str | os.PathLike) -> list[Chapter]:
+    """Chapters ``NN_name.ipynb`` in ``notebooks_dir``, in filename order.
+
+    Raises :class:`UsageError` (``--notebooks``) if the folder is missing or holds no chapter.
+    """
+    folder = Path(notebooks_dir)
+    if not folder.is_dir():
+        raise UsageError("--notebooks", f"folder not found: {folder}")
+    chapters = []
+    for path in sorted(folder.glob("*.ipynb")):
+        m = CHAPTER_RE.match(path.name)
+        if not m:
+            continue
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as exc:  # unreadable JSON: still a chapter, it will fail visibly
+            title = f"{path.stem} (unreadable: {type(exc).__name__})"
+        else:
+            from .render import notebook_title
+
+            title = notebook_title(nb, path.stem)
+        chapters.append(Chapter(name=path.stem, number=m.group("number"), path=path.resolve(), title=title))
+    if not chapters:
+        raise UsageError("--notebooks", f"no chapter notebooks (NN_name.ipynb) in {folder}")
+    return chapters
+
+
+def select_chapters(chapters: list[Chapter], only: Iterable[str] | None) -> list[Chapter]:
+    """The chapters named by ``--only`` (number ``02``/``2`` or name ``02_clv``), in build order."""
+    if not only:
+        return chapters
+    wanted = []
+    for item in only:
+        key = item.strip().removesuffix(".ipynb")
+        if key.isdigit():
+            key = f"{int(key):02d}"
+        match = [c for c in chapters if key in (c.number, c.name)]
+        if not match:
+            allowed = ", ".join(c.number for c in chapters)
+            raise UsageError("--only", f"no chapter {item!r}; allowed: {allowed} (or full names like {chapters[0].name})")
+        wanted.extend(match)
+    return [c for c in chapters if c in wanted]
+
+
+# --------------------------------------------------------------------------- profiles and parameters
+def load_profiles(config: str | os.PathLike | None = None, profile: str | None = None) -> dict[str, dict]:
+    """Built-in profiles (``casebook/profiles.yml``), merged with a user ``--config`` file.
+
+    The config file either lists profiles in the same format (a profile of the
+    same name is merged over the built-in one, parameter by parameter) or is a
+    single profile body (``parameters:``/``timeout:``/``description:``) laid
+    over the selected ``profile``.
+    """
+    text = resources.files("casebook").joinpath("profiles.yml").read_text(encoding="utf-8")
+    profiles = {k: _check_profile(k, v, "casebook/profiles.yml") for k, v in (yaml.safe_load(text) or {}).items()}
+    if config is None:
+        return profiles
+    path = Path(config)
+    if not path.is_file():
+        raise UsageError("--config", f"file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise UsageError("--config", f"{path} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return profiles
+    if not isinstance(data, Mapping):
+        raise UsageError("--config", f"{path} must hold a mapping (profiles, or parameters:/timeout:/description:)")
+    if set(data) & set(PROFILE_KEYS):
+        data = {profile or DEFAULT_PROFILE: data}
+    for name, body in data.items():
+        body = _check_profile(str(name), body, str(path))
+        base = copy.deepcopy(profiles.get(str(name), {"description": "", "parameters": {}, "timeout": None}))
+        params = base.get("parameters", {})
+        for key, value in body.get("parameters", {}).items():
+            if key == "overrides" and isinstance(value, Mapping) and isinstance(params.get("overrides"), Mapping):
+                params["overrides"] = {**params["overrides"], **value}
+            else:
+                params[key] = value
+        base["parameters"] = params
+        for key in ("description", "timeout"):
+            if key in body:
+                base[key] = body[key]
+        profiles[str(name)] = base
+    return profiles
+
+
+def _check_profile(name: str, body: Any, where: str) -> dict:
+    option = "--config" if where != "casebook/profiles.yml" else "profiles"
+    if not isinstance(body, Mapping):
+        raise UsageError(option, f"{where}: profile {name!r} must be a mapping with keys {', '.join(PROFILE_KEYS)}")
+    unknown = set(body) - set(PROFILE_KEYS)
+    if unknown:
+        raise UsageError(option, f"{where}: profile {name!r} has unknown key(s) {sorted(unknown)}; allowed: {', '.join(PROFILE_KEYS)}")
+    params = body.get("parameters") or {}
+    if not isinstance(params, Mapping):
+        raise UsageError(option, f"{where}: profile {name!r}: parameters must be a mapping")
+    timeout = body.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise UsageError(option, f"{where}: profile {name!r}: timeout must be a number of seconds > 0 or null")
+    return {"description": str(body.get("description") or ""), "parameters": dict(params), "timeout": timeout}
+
+
+def parse_set(items: Iterable[str]) -> dict[str, Any]:
+    """``--set key=value`` items as a dict; values are YAML scalars (``3``, ``0.5``, ``history``, ``[a, b]``).
+
+    Raises :class:`UsageError` (``--set``) for an item without ``=`` or an empty key.
+    """
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not re.fullmatch(r"[A-Za-z_][\w.]*", key):
+            raise UsageError("--set", f"expected KEY=VALUE, e.g. seed=3 or overrides.outsourcing.satisfaction_effect=0 (got {item!r})")
+        try:
+            out[key] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as exc:
+            raise UsageError("--set", f"cannot parse the value of {key!r}: {getattr(exc, 'problem', exc)}") from None
+    return out
+
+
+@dataclass
+class Settings:
+    """The resolved build settings (before the notebooks' own defaults are applied)."""
+
+    profile: str
+    description: str
+    parameters: dict[str, Any]  # overrides flattened to dotted keys
+    timeout: float | None
+
+
+def _flatten_overrides(value: Any, option: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UsageError(option, f"overrides must be a mapping of dotted keys to values (got {type(value).__name__})")
+    from synthetic.scenario import flatten
+
+    return flatten(value)
+
+
+def resolve_settings(profile: str, profiles: Mapping[str, dict], sets: Mapping[str, Any] | None = None) -> Settings:
+    """Merge the profile's parameters with ``--set`` values (dotted ``overrides.*`` keys go into ``overrides``).
+
+    Raises :class:`UsageError` for an unknown profile or a ``results_path`` override
+    (the build chooses it).
+    """
+    if profile not in profiles:
+        raise UsageError("--profile", f"unknown profile {profile!r}; allowed: {', '.join(profiles)}")
+    body = profiles[profile]
+    params = dict(body.get("parameters", {}))
+    overrides = _flatten_overrides(params.pop("overrides", None), "--profile" if profile else "--config")
+    for key, value in (sets or {}).items():
+        if key.startswith("overrides."):
+            overrides[key.removeprefix("overrides.")] = value
+        elif key == "overrides":
+            overrides.update(_flatten_overrides(value, "--set"))
+        else:
+            params[key] = value
+    if "results_path" in params:
+        raise UsageError("--set", "results_path is chosen by the build (<out>/results/<chapter>.json); use --out")
+    params["overrides"] = overrides
+    return Settings(profile=profile, description=body.get("description", ""), parameters=params,
+                    timeout=body.get("timeout"))
+
+
+def notebook_defaults(path: str | os.PathLike) -> tuple[dict[str, Any], set[str]]:
+    """The ``parameters`` cell of a notebook: ``(literal defaults, all parameter names)``.
+
+    Uses papermill's own inspection; defaults that are not Python literals are left out.
+    """
+    import papermill
+
+    info = papermill.inspect_notebook(str(path))
+    values = {}
+    for name, p in info.items():
+        try:
+            values[name] = ast.literal_eval(p["default"])
+        except (ValueError, SyntaxError, TypeError):
+            continue
+    return values, set(info)
+
+
+@dataclass
+class ChapterPlan:
+    """What the build will do for one chapter."""
+
+    chapter: Chapter
+    parameters: dict[str, Any]  # passed to papermill
+    effective: dict[str, Any]  # defaults + parameters (what the chapter will see)
+    problem: str | None = None  # a chapter that cannot run (e.g. no parameters cell)
+
+
+@dataclass
+class BuildPlan:
+    """Everything decided before any work: the output of :func:`plan_build`."""
+
+    settings: Settings
+    chapters: list[ChapterPlan]
+    all_chapters: list[Chapter]
+    notebooks_dir: Path
+    out_dir: Path
+    data_dir: Path
+    pregenerate: bool = True
+
+    def path(self, key: str, chapter: Chapter | None = None, suffix: str = "") -> Path:
+        """Output path of a :data:`LAYOUT` entry (per chapter if ``chapter`` is given)."""
+        base = self.out_dir / LAYOUT[key]
+        return base if chapter is None else base / f"{chapter.name}{suffix}"
+
+
+def check_writable_dir(option: str, path: str | os.PathLike) -> Path:
+    """``path`` as an absolute folder that exists or can be created and written; else :class:`UsageError`."""
+    p = Path(path).expanduser().absolute()
+    if p.exists() and not p.is_dir():
+        raise UsageError(option, f"{p} exists and is not a folder")
+    probe = p
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(option, f"cannot create {p}: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(option, f"folder {probe} is not writable")
+    return p
+
+
+def plan_build(
+    profile: str = DEFAULT_PROFILE,
+    sets: Iterable[str] = (),
+    config: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike = "build",
+    notebooks_dir: str | os.PathLike = "notebooks",
+    only: Iterable[str] | None = None,
+    data_dir: str | os.PathLike | None = None,
+    pregenerate: bool = True,
+) -> BuildPlan:
+    """Check every input and decide each chapter's parameters, before any work.
+
+    ``data_dir`` defaults to ``data/`` beside the notebooks folder (the repo's
+    git-ignored ``data/``), shared by every build and by the notebooks run by hand.
+    Raises :class:`UsageError` naming the bad option.
+    """
+    set_values = parse_set(sets)
+    profiles = load_profiles(config, profile)
+    settings = resolve_settings(profile, profiles, set_values)
+    all_chapters = discover_chapters(notebooks_dir)
+    chapters = select_chapters(all_chapters, only)
+    out = check_writable_dir("--out", out_dir)
+    nb_dir = Path(notebooks_dir).absolute()
+    if out == nb_dir or nb_dir in out.parents:
+        raise UsageError("--out", f"{out} is inside the notebooks folder; choose another folder (default: build)")
+    if "data_dir" in settings.parameters:
+        data_dir = settings.parameters.pop("data_dir")
+    data = check_writable_dir("--data-dir", data_dir if data_dir is not None else nb_dir.parent / "data")
+
+    inspected: dict[str, tuple[dict[str, Any], set[str]] | str] = {}
+    for ch in chapters:
+        try:
+            inspected[ch.name] = notebook_defaults(ch.path)
+        except Exception as exc:
+            inspected[ch.name] = f"cannot read its parameters cell: {type(exc).__name__}: {exc}"
+    known = set().union(*(v[1] for v in inspected.values() if not isinstance(v, str)))
+    for key in settings.parameters:
+        if key != "overrides" and key not in known:
+            allowed = ", ".join(sorted(known - {"results_path", "overrides"}) or CONTRACT[:3])
+            raise UsageError("--set", f"unknown parameter {key!r}; allowed: {allowed}, overrides.<dotted.key>")
+
+    plans = []
+    for ch in chapters:
+        found = inspected[ch.name]
+        if isinstance(found, str):
+            plans.append(ChapterPlan(ch, {}, {}, problem=found))
+            continue
+        defaults, names = found
+        missing = [k for k in CONTRACT if k not in names]
+        if missing:
+            plans.append(ChapterPlan(ch, {}, defaults, problem=f"parameters cell lacks {', '.join(missing)} (notebook contract)"))
+            continue
+        params = {k: v for k, v in settings.parameters.items() if k != "overrides" and k in names}
+        if settings.parameters["overrides"]:
+            base = defaults.get("overrides") if isinstance(defaults.get("overrides"), Mapping) else {}
+            params["overrides"] = {**base, **settings.parameters["overrides"]}
+        params["data_dir"] = str(data)
+        params["results_path"] = str(out / LAYOUT["results"] / f"{ch.name}.json")
+        effective = {**defaults, **params}
+        _validate(ch, effective, settings.profile)
+        plans.append(ChapterPlan(ch, params, effective))
+    return BuildPlan(settings=settings, chapters=plans, all_chapters=all_chapters, notebooks_dir=nb_dir,
+                     out_dir=out, data_dir=data, pregenerate=pregenerate)
+
+
+def _validate(chapter: Chapter, params: Mapping[str, Any], profile: str) -> None:
+    """The chapter contract's checks (``casebook.params``), as a :class:`UsageError`."""
+    from synthetic.errors import ParameterError
+
+    from .params import check_parameters
+
+    if any(k not in params for k in CONTRACT):
+        return  # a default that is not a literal: the notebook checks it itself
+    try:
+        check_parameters(**{k: params[k] for k in CONTRACT})
+    except ParameterError as err:
+        raise UsageError(f"parameter {err.parameter}", f"{err.message} (profile {profile}, chapter {chapter.name}; "
+                         "set it with --set KEY=VALUE)") from None
+
+
+# --------------------------------------------------------------------------- data
+def datasets(plan: BuildPlan) -> list[dict[str, Any]]:
+    """Distinct ``synthetic.load`` calls the chapters will make (one per data set), in chapter order."""
+    seen: dict[str, dict[str, Any]] = {}
+    for cp in plan.chapters:
+        if cp.problem or any(k not in cp.effective for k in DATA_KEYS):
+            continue
+        call = {k: cp.effective[k] for k in DATA_KEYS} | {"data_dir": cp.effective["data_dir"]}
+        seen.setdefault(json.dumps(call, sort_keys=True, default=str), call)
+    return list(seen.values())
+
+
+def pregenerate_data(calls: Iterable[Mapping[str, Any]], log: Callable[[str], None] = print) -> int:
+    """Generate each data set once with ``synthetic.load`` (the chapters' own call, so they hit its cache).
+
+    Returns the number of data sets. Raises :class:`BuildError` if ``synthetic.load``
+    is missing or fails.
+    """
+    import synthetic
+
+    try:
+        load = synthetic.load
+    except (AttributeError, ImportError) as exc:
+        raise BuildError(f"synthetic.load is not available ({type(exc).__name__}: {exc}); "
+                         "cannot generate the data set") from None
+    n = 0
+    for call in calls:
+        log(f"data: scenario={call['scenario']} seed={call['seed']} n_customers={call['n_customers']:,} "
+            f"overrides={call['overrides'] or '{}'} -> {call['data_dir']}")
+        try:
+            world = load(**call)
+        except Exception as exc:
+            raise BuildError(f"generating the data set failed: {type(exc).__name__}: {exc}") from exc
+        del world
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- execution
+def strip_volatile_metadata(nb: nbformat.NotebookNode, drop_papermill: bool = False) -> nbformat.NotebookNode:
+    """Remove run-dependent metadata in place; return ``nb``.
+
+    Removes papermill's per-cell and notebook-level ``start_time``/``end_time``/``duration``,
+    the notebook-level ``input_path``/``output_path``, and nbclient's per-cell
+    ``execution`` timestamps. ``drop_papermill`` removes papermill's metadata altogether
+    (for committed notebooks).
+    """
+    pm = nb.metadata.get("papermill")
+    if pm is not None:
+        for key in PAPERMILL_VOLATILE + PAPERMILL_PATHS:
+            pm.pop(key, None)
+        if drop_papermill:
+            nb.metadata.pop("papermill")
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cpm = cell.metadata.get("papermill")
+        if cpm is not None:
+            for key in PAPERMILL_VOLATILE:
+                cpm.pop(key, None)
+            if drop_papermill:
+                cell.metadata.pop("papermill")
+    return nb
+
+
+def has_volatile_metadata(nb: Mapping[str, Any]) -> list[str]:
+    """Where ``nb`` still holds volatile run metadata (empty list: clean)."""
+    found = []
+    pm = nb.get("metadata", {}).get("papermill", {})
+    found += [f"metadata.papermill.{k}" for k in PAPERMILL_VOLATILE if k in pm]
+    for i, cell in enumerate(nb.get("cells", [])):
+        md = cell.get("metadata", {})
+        if "execution" in md:
+            found.append(f"cells[{i}].metadata.execution")
+        found += [f"cells[{i}].metadata.papermill.{k}" for k in PAPERMILL_VOLATILE if k in md.get("papermill", {})]
+    return found
+
+
+@dataclass
+class Failure:
+    """Where a chapter failed: the cell (index in the source notebook) and the exception."""
+
+    cell_index: int | None
+    execution_count: int | None
+    first_line: str
+    ename: str
+    evalue: str
+
+    def line(self) -> str:
+        """One line: ``cell 3 (In [2]) `raise ValueError(...)` -> ValueError: boom``."""
+        where = "before any cell ran" if self.cell_index is None and self.execution_count is None else (
+            f"cell {self.cell_index if self.cell_index is not None else '?'}"
+            + (f" (In [{self.execution_count}])" if self.execution_count is not None else ""))
+        src = f" `{self.first_line}`" if self.first_line else ""
+        msg = f"{self.ename}: {self.evalue}" if self.evalue else self.ename
+        return f"{where}{src} -> {msg}"
+
+
+def _first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip():
+            return line.strip()[:100]
+    return ""
+
+
+def find_failure(executed: nbformat.NotebookNode | None, source: nbformat.NotebookNode | None,
+                 exc: BaseException | None = None) -> Failure:
+    """Locate the failing cell of an executed notebook (first error output, else the cell left running).
+
+    ``cell_index`` is the index in the *source* notebook (matched by cell id), so
+    the reader can find it in ``notebooks/``; papermill's marker cells are ignored.
+    """
+    ename = type(exc).__name__ if exc is not None else "Error"
+    evalue = str(exc).strip().splitlines()[0][:300] if exc is not None and str(exc).strip() else ""
+    hit = None
+    if executed is not None:
+        cells = [c for c in executed.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+        for cell in cells:
+            err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+            if err is not None:
+                hit, ename, evalue = cell, err.get("ename", ename), str(err.get("evalue", ""))[:300]
+                break
+        if hit is None:
+            hit = next((c for c in cells if c.metadata.get("papermill", {}).get("status") in ("running", "failed")
+                        or c.metadata.get("papermill", {}).get("exception") is True), None)
+    if hit is None:
+        return Failure(None, None, "", ename, evalue)
+    index = None
+    if source is not None and hit.get("id"):
+        index = next((i for i, c in enumerate(source.cells) if c.get("id") == hit.get("id")), None)
+    if index is None and "injected-parameters" in hit.metadata.get("tags", []):
+        first = "(injected parameters)"
+    else:
+        first = _first_line(hit.source)
+    return Failure(index, hit.get("execution_count"), first, ename, evalue)
+
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+@contextlib.contextmanager
+def inline_matplotlib_env():
+    """Kernels started inside this block draw figures inline (PNG outputs), whatever ``MPLBACKEND`` says.
+
+    A shell or test runner with ``MPLBACKEND=agg`` would otherwise give chapters
+    without figures; kernels inherit this process's environment.
+    """
+    old = os.environ.get("MPLBACKEND")
+    if old is not None:
+        os.environ["MPLBACKEND"] = INLINE_BACKEND
+    try:
+        yield
+    finally:
+        if old is not None:
+            os.environ["MPLBACKEND"] = old
+
+
+def execute_notebook(input_path: Path, output_path: Path, parameters: Mapping[str, Any] | None,
+                     timeout: float | None = None, progress: bool | dict = False) -> Failure | None:
+    """Run one notebook with papermill (kernel ``python3``, working folder = the notebook's folder).
+
+    The executed notebook is written to ``output_path`` as it runs, then rewritten
+    atomically without volatile metadata. Returns ``None`` on success, else the
+    :class:`Failure` (the notebook with the error is kept).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from .render import write_atomic
+
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    error: BaseException | None = None
+    try:
+        with inline_matplotlib_env():
+            papermill.execute_notebook(
+                str(input_path), str(output_path), parameters=dict(parameters or {}), kernel_name=KERNEL_NAME,
+                progress_bar=progress, cwd=str(input_path.parent), execution_timeout=timeout,
+                request_save_on_cell_execute=True,
+            )
+    except KeyboardInterrupt:
+        raise
+    except PapermillExecutionError as exc:
+        error = exc
+    except Exception as exc:  # kernel died, cell timeout, unreadable notebook...
+        error = exc
+    executed = None
+    if output_path.is_file():
+        try:
+            executed = nbformat.read(output_path, as_version=4)
+        except Exception:
+            executed = None
+    if executed is not None:
+        strip_volatile_metadata(executed)
+        write_atomic(output_path, nbformat.writes(executed) + "\n")
+    if error is None:
+        return None
+    source = nbformat.read(input_path, as_version=4) if input_path.is_file() else None
+    if isinstance(error, PapermillExecutionError):
+        return find_failure(executed, source) if executed is not None else Failure(
+            None, error.exec_count, _first_line(error.source), error.ename, str(error.evalue)[:300])
+    return find_failure(executed, source, error)
+
+
+# --------------------------------------------------------------------------- the build
+@dataclass
+class ChapterResult:
+    """What the build produced for one chapter (paths relative to the output folder)."""
+
+    name: str
+    number: str
+    title: str
+    status: str  # "ok" or "failed"
+    error: str = ""
+    notebook: str | None = None
+    page: str | None = None
+    slides: str | None = None
+    results: str | None = None
+    figures: list[str] = field(default_factory=list)
+    n_records: int = 0
+    parameters: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class BuildReport:
+    """The outcome of :func:`run_build`."""
+
+    out_dir: Path
+    chapters: list[ChapterResult]
+    summary: dict[str, int]
+    info: dict[str, Any]
+
+    @property
+    def failed(self) -> list[ChapterResult]:
+        """Chapters that failed."""
+        return [c for c in self.chapters if c.status != "ok"]
+
+
+def _rel(path: Path | None, out: Path) -> str | None:
+    return None if path is None else path.relative_to(out).as_posix()
+
+
+def _common(values: list[Any]) -> Any:
+    texts = {json.dumps(v, sort_keys=True, default=str) for v in values}
+    return values[0] if len(texts) == 1 else None
+
+
+def build_info(plan: BuildPlan, started: float, finished: float) -> dict[str, Any]:
+    """Description of the build for the index page, the scorecard and ``build.json``."""
+    eff = [cp.effective for cp in plan.chapters if cp.effective]
+
+    def text(key: str, fmt: Callable[[Any], str] = str) -> str:
+        vals = [e[key] for e in eff if key in e]
+        if not vals:
+            return "-"
+        common = _common(vals)
+        return fmt(common) if common is not None or len(vals) == 1 else "varies by chapter (see below)"
+
+    def ov(v: Any) -> str:
+        return ", ".join(f"{k}={val}" for k, val in v.items()) if v else "none (the scenario's own values)"
+
+    return {
+        "profile": plan.settings.profile,
+        "description": plan.settings.description,
+        "parameters": {k: v for k, v in plan.settings.parameters.items()},
+        "seed": _common([e.get("seed") for e in eff]) if eff else None,
+        "seed_text": text("seed"),
+        "n_customers_text": text("n_customers", lambda v: f"{v:,}" if isinstance(v, int) else str(v)),
+        "scenario_text": text("scenario"),
+        "overrides_text": text("overrides", ov),
+        "data_dir": str(plan.data_dir),
+        "notebooks_dir": str(plan.notebooks_dir),
+        "started": dt.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
+        "finished": dt.datetime.fromtimestamp(finished).strftime("%Y-%m-%d %H:%M"),
+        "duration_text": f"{finished - started:.0f} s" if finished - started < 120 else f"{(finished - started) / 60:.1f} min",
+        "version": __version__,
+    }
+
+
+def _params_text(effective: Mapping[str, Any]) -> str:
+    parts = []
+    if "seed" in effective:
+        parts.append(f"seed {effective['seed']}")
+    if isinstance(effective.get("n_customers"), int):
+        parts.append(f"{effective['n_customers']:,} customers")
+    if "scenario" in effective:
+        parts.append(f"scenario {effective['scenario']}")
+    if effective.get("overrides"):
+        parts.append(", ".join(f"{k}={v}" for k, v in effective["overrides"].items()))
+    return " · ".join(parts)
+
+
+def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None] | None = None) -> BuildReport:
+    """Generate the data, run and render every planned chapter, then write scorecard, index and manifest."""
+    from tqdm.auto import tqdm
+
+    from . import render, scorecard
+
+    def say(msg: str) -> None:
+        (log or (lambda m: tqdm.write(m, file=sys.stderr)))(msg)
+
+    started = time.time()
+    out = plan.out_dir
+    for key in ("notebooks", "results", "pages", "slides", "figures"):
+        plan.path(key).mkdir(parents=True, exist_ok=True)
+    render.copy_assets(out)
+
+    if plan.pregenerate:
+        pregenerate_data(datasets(plan), log=say)
+
+    renderer = render.Renderer(assets_href="../assets")
+    names = [cp.chapter for cp in plan.chapters]
+    results: list[ChapterResult] = []
+    bar = tqdm(total=len(plan.chapters), desc="chapters", unit="chapter", position=0, disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    for i, cp in enumerate(plan.chapters):
+        ch = cp.chapter
+        bar.set_postfix_str(ch.name)
+        t0 = time.time()
+        nb_path = plan.path("notebooks", ch, ".ipynb")
+        res_path = plan.path("results", ch, ".json")
+        res_path.unlink(missing_ok=True)
+        if cp.problem:
+            failure_line = cp.problem
+        else:
+            cell_bar = {"desc": f"  {ch.name}", "position": 1, "leave": False, "file": sys.stderr,
+                        "dynamic_ncols": True} if progress else False
+            failure = execute_notebook(ch.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar)
+            failure_line = failure.line() if failure else ""
+        result = ChapterResult(name=ch.name, number=ch.number, title=ch.title, status="failed" if failure_line else "ok",
+                               error=failure_line, parameters=cp.effective)
+        if nb_path.is_file() and not cp.problem:
+            result.notebook = _rel(nb_path, out)
+            try:
+                _render_chapter(plan, renderer, ch, nb_path, names, i, result)
+            except Exception as exc:  # a rendering bug must not hide the other chapters
+                result.status = "failed"
+                result.error = (result.error + "; " if result.error else "") + f"rendering failed: {type(exc).__name__}: {exc}"
+        if res_path.is_file():
+            result.results = _rel(res_path, out)
+        result.seconds = round(time.time() - t0, 1)
+        if result.status != "ok":
+            say(f"FAILED {ch.name}: {result.error}")
+        results.append(result)
+        bar.update(1)
+    bar.close()
+
+    # scorecard
+    claims = scorecard.load_claims()
+    records, problems = scorecard.read_chapter_results(
+        {r.name: (out / r.results if r.results else None) for r in results})
+    failed = {r.name: r.error for r in results if r.status != "ok"}
+    for r in results:
+        r.n_records = len(records.get(r.name, []))
+    rows = scorecard.scorecard_rows(records, claims, failed)
+    finished = time.time()
+    info = build_info(plan, started, finished)
+    scorecard.write_scorecard(rows, out, context=info,
+                              problems={k: v for k, v in problems.items() if k not in failed})
+    summary = scorecard.summarize(rows)
+
+    # index and manifest
+    chapters_ctx = []
+    for r in results:
+        d = asdict(r)
+        d["params_text"] = _params_text(r.parameters)
+        d["figures"] = [{"href": f, "label": f"fig {k + 1}"} for k, f in enumerate(r.figures)]
+        chapters_ctx.append(d)
+    render.render_site_page("index.html.j2", out / LAYOUT["index"], title="Dell CRM Casebook", build=info,
+                            chapters=chapters_ctx, summary=summary)
+    manifest = {"build": info, "summary": summary, "chapters": [asdict(r) for r in results],
+                "failed": [{"chapter": r.name, "error": r.error} for r in results if r.status != "ok"]}
+    render.write_atomic(out / LAYOUT["manifest"], json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n")
+    return BuildReport(out_dir=out, chapters=results, summary=summary, info=info)
+
+
+def _render_chapter(plan: BuildPlan, renderer, ch: Chapter, nb_path: Path, chapters: list[Chapter], i: int,
+                    result: ChapterResult) -> None:
+    """Write the page, the slides and the figures of one executed chapter; fill in ``result``'s paths."""
+    from . import render
+
+    out = plan.out_dir
+    nb = nbformat.read(nb_path, as_version=4)
+    nav = {
+        "index": "../index.html",
+        "scorecard": "../scorecard.html",
+        "slides": f"../{LAYOUT['slides']}/{ch.name}.slides.html",
+        "prev": {"href": f"{chapters[i - 1].name}.html", "title": chapters[i - 1].title} if i > 0 else None,
+        "next": {"href": f"{chapters[i + 1].name}.html", "title": chapters[i + 1].title} if i + 1 < len(chapters) else None,
+        "failed": result.error or None,
+        "built_with": f"profile {plan.settings.profile}" + (
+            f" · seed {result.parameters['seed']}" if "seed" in result.parameters else ""),
+    }
+    page = render.write_atomic(plan.path("pages", ch, ".html"), renderer.page(nb, ch.title, nav))
+    result.page = _rel(page, out)
+    slides = render.write_atomic(plan.path("slides", ch, ".slides.html"), renderer.slides(nb, ch.title))
+    result.slides = _rel(slides, out)
+    result.figures = [_rel(p, out) for p in render.extract_figures(nb, ch.name, plan.path("figures"))]
+
+
+# --------------------------------------------------------------------------- committed notebooks
+def execute_in_place(notebooks_dir: str | os.PathLike = "notebooks", only: Iterable[str] | None = None,
+                     failed_dir: str | os.PathLike = "build/failed", timeout: float | None = None,
+                     pregenerate: bool = True, progress: bool = True,
+                     log: Callable[[str], None] | None = None) -> list[tuple[Chapter, Failure]]:
+    """Re-run chapters top to bottom with their own defaults and store the outputs in the notebooks.
+
+    For the committed notebooks (``make notebooks``): no parameters are injected,
+    papermill's metadata and nbclient's timestamps are removed, and a notebook is
+    replaced (atomically) only when it ran cleanly; a failed run is saved to
+    ``failed_dir`` instead. Returns the failures.
+    """
+    from tqdm.auto import tqdm
+
+    from .render import write_atomic
+
+    def say(msg: str) -> None:
+        (log or (lambda m: tqdm.write(m, file=sys.stderr)))(msg)
+
+    chapters = select_chapters(discover_chapters(notebooks_dir), only)
+    failed_path = check_writable_dir("--failed-dir", failed_dir)
+    if pregenerate:
+        calls: dict[str, dict] = {}
+        for ch in chapters:
+            defaults, _ = notebook_defaults(ch.path)
+            if all(k in defaults for k in DATA_KEYS + ("data_dir",)):
+                call = {k: defaults[k] for k in DATA_KEYS}
+                call["data_dir"] = str((ch.path.parent / defaults["data_dir"]).resolve())
+                calls.setdefault(json.dumps(call, sort_keys=True, default=str), call)
+        pregenerate_data(calls.values(), log=say)
+    failures = []
+    for ch in tqdm(chapters, desc="notebooks", unit="notebook", disable=not progress, file=sys.stderr):
+        tmp = failed_path / f"{ch.name}.ipynb"
+        cell_bar = {"desc": f"  {ch.name}", "position": 1, "leave": False, "file": sys.stderr} if progress else False
+        failure = execute_notebook(ch.path, tmp, None, timeout, cell_bar)
+        if failure is None:
+            nb = strip_volatile_metadata(nbformat.read(tmp, as_version=4), drop_papermill=True)
+            write_atomic(ch.path, nbformat.writes(nb) + "\n")
+            tmp.unlink()
+        else:
+            say(f"FAILED {ch.name}: {failure.line()} (run kept in {tmp}; {ch.path.name} left unchanged)")
+            failures.append((ch, failure))
+    return failures
