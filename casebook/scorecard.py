@@ -54,6 +54,7 @@ class Tolerance:
 
     abs: float | None = None
     rel: float | None = None
+    bound: str | None = None  # "upper": the claim is a ceiling ("under 8 days"); "lower": a floor
 
     def allowance(self, reference: float) -> float:
         """Largest allowed distance from ``reference``."""
@@ -64,24 +65,38 @@ class Tolerance:
     def within(self, value: float, reference: float) -> bool:
         """True if ``value`` is within the allowance of ``reference`` (with a hair of float slack)."""
         slack = 1e-9 * max(1.0, abs(reference))
+        if self.bound == "upper":
+            return value <= reference + self.allowance(reference) + slack
+        if self.bound == "lower":
+            return value >= reference - self.allowance(reference) - slack
         return abs(value - reference) <= self.allowance(reference) + slack
 
     def describe(self, reference: float | None = None) -> str:
         """Human text, e.g. ``"±10 %"`` or ``"±0.5"``, or ``"±0.5 (±10 %)"``."""
         parts = []
+        if self.bound:
+            extra = f", {self.describe_plain()}" if (self.abs or self.rel) else ""
+            return {"upper": "the ceiling (at most the case's number", "lower": "the floor (at least the case's number"}[self.bound] + extra + ")"
         if self.abs is not None:
             parts.append(f"±{format_number(self.abs)}")
         if self.rel is not None:
             parts.append(f"±{format_number(self.rel * 100)} %")
         return " or ".join(parts) if parts else "exact"
 
+    def describe_plain(self) -> str:
+        """The allowance alone, without the bound."""
+        return Tolerance(self.abs, self.rel).describe()
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, where: str = "tolerance") -> "Tolerance":
         """Build from ``{abs: x, rel: y}`` (either may be missing), validating the numbers."""
         data = dict(data or {})
-        unknown = set(data) - {"abs", "rel"}
+        unknown = set(data) - {"abs", "rel", "bound"}
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: abs, rel")
+            raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: abs, rel, bound")
+        bound = data.pop("bound", None)
+        if bound not in (None, "upper", "lower"):
+            raise ValueError(f"{where}.bound: must be upper or lower (got {bound!r})")
         vals = {}
         for k, v in data.items():
             if v is None:
@@ -89,7 +104,7 @@ class Tolerance:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{where}.{k}: must be a number >= 0 (got {v!r})")
             vals[k] = float(v)
-        return cls(**vals)
+        return cls(**vals, bound=bound)
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,12 @@ TABLES: dict[str, tuple[str, list[Col]]] = {
         Col("on_hand_units", I64, "units", "Components in stock at day end.", ge=0),
         Col("on_hand_value", F, "USD", "Book value of the stock at day end.", ge=0),
     ]),
+    "supplier_truth": ("Each supplier's planted performance: open only in 'check against the truth' (D8).", [
+        Col("supplier_id", I64, "id", "Supplier key."),
+        Col("on_time_rate", F, "probability", "Chance a delivery arrives by the promised day.", ge=0, le=1),
+        Col("defect_ppm", F, "parts per million", "Expected defective units per million.", ge=0),
+        Col("cost_index", F, "multiplier", "Price level relative to the market cost.", ge=0),
+    ]),
     "truth": ("Latent traits, planted: open only in 'check against the truth'.", [
         Col("customer_id", I64, "id", "Customer key."),
         Col("price_sensitive", B, "", "High price sensitivity (A3 axis)."),

@@ -36,10 +36,10 @@ from .scenario import LOCALES, PRESETS, Scenario, build_scenario
 from .schema import TABLES
 from .supply import SUPPLY, make_supply
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 MAX_CUSTOMERS = 5_000_000
 MAX_WORKERS = 64
-WORLD_TABLES = ("surveys", "market_panel", "suppliers", "components", "cpu_launches", "purchase_orders", "inventory_daily")
+WORLD_TABLES = ("surveys", "market_panel", "suppliers", "supplier_truth", "components", "cpu_launches", "purchase_orders", "inventory_daily")
 
 
 def check_inputs(scenario: str, seed: Any, n_customers: Any, overrides: Mapping | None, workers: Any = 1, locale: str | None = None) -> Scenario:

@@ -30,10 +30,11 @@ CYCLE = 30  # build-to-stock replenishment cycle (days)
 
 
 def unit_cost(sc: Scenario, cat: int, days: np.ndarray) -> np.ndarray:
-    """Market unit cost of category ``cat`` on each day: erodes weekly, resets at each CPU generation."""
-    step = sc.supply.cpu_generation_months * 30.4375
-    age = np.mod(days, step)
-    return BASE_COST[cat] * (1 - sc.supply.price_erosion_weekly) ** (age / 7.0)
+    """Market unit cost of category ``cat`` on each day: erodes weekly, resets on each CPU generation's launch day."""
+    launches = cpu_launch_days(sc)
+    days = np.asarray(days, dtype=float)
+    age = days - launches[np.clip(np.searchsorted(launches, np.floor(days), side="right") - 1, 0, None)]
+    return BASE_COST[cat] * (1 - sc.supply.price_erosion_weekly) ** (np.maximum(age, 0) / 7.0)
 
 
 def make_suppliers(rng: np.random.Generator, sc: Scenario, names: np.ndarray) -> dict:
@@ -79,18 +80,31 @@ def make_cpu_launches(sc: Scenario) -> dict:
     return {"cpu_generation": g.astype(np.int16), "launch_day": days, "clock_mhz": np.rint(733 * 1.3**g).astype(np.int32)}
 
 
-def _trailing_mean(x: np.ndarray, w: int) -> np.ndarray:
-    c = np.cumsum(np.pad(x, ((0, 0), (w, 0))), axis=1)
-    n = np.minimum(np.arange(1, x.shape[1] + 1), w)
-    return (c[:, w:] - c[:, :-w]) / n
+def _centred_mean(x: np.ndarray, w: int) -> np.ndarray:
+    """Mean of each row over a window of ``w`` days centred on each day (shorter at the edges).
+
+    The hubs plan stock from a demand forecast; a centred mean stands in for a good one
+    (a trailing mean would lag growing demand and hold less than the planted cover).
+    """
+    n_days = x.shape[1]
+    c = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)], axis=1)
+    lo = np.clip(np.arange(n_days) - w // 2, 0, n_days)
+    hi = np.clip(np.arange(n_days) + w - w // 2, 0, n_days)
+    return (c[:, hi] - c[:, lo]) / (hi - lo)
 
 
 def simulate_stock(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, pipeline: str) -> tuple[np.ndarray, np.ndarray]:
     """Daily receipts and end-of-day stock (units) for a pipeline facing ``demand`` (category x day)."""
     n_cat, n_days = demand.shape
-    level = _trailing_mean(demand.astype(float), 28)
+    level = _centred_mean(demand.astype(float), 28)
     if pipeline == "build_to_order":
-        cover = sc.supply.inventory_days * np.exp(0.15 * rng.standard_normal((n_cat, n_days)) - 0.01125)
+        # persistent (AR(1), about a month's memory) noise on the hubs' cover: day-to-day swings that a
+        # hub could not undo (it never sends stock back) would bias stock above the target
+        from scipy.signal import lfilter
+
+        phi = 0.97
+        z = lfilter([np.sqrt(1 - phi**2)], [1, -phi], rng.standard_normal((n_cat, n_days)), axis=1)
+        cover = sc.supply.inventory_days * np.exp(0.15 * z - 0.01125)
     else:
         d = sc.supply.competitor_inventory_days
         phase = (np.arange(n_days) % CYCLE) / CYCLE
@@ -135,6 +149,8 @@ def make_supply(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, supp
     po["po_id"] = np.arange(1, po["units"].size + 1, dtype=np.int64)
     return {
         "suppliers": {k: v for k, v in sup.items() if not k.startswith("_")},
+        "supplier_truth": {"supplier_id": sup["supplier_id"], "on_time_rate": sup["_on_time"],
+                           "defect_ppm": sup["_ppm"], "cost_index": sup["_cost_index"]},
         "components": comps,
         "cpu_launches": make_cpu_launches(sc),
         "inventory_daily": inventory,

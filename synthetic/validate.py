@@ -42,6 +42,7 @@ FOREIGN = [
     ("sales_pipeline", "order_id", "orders", "order_id"),
     ("purchase_orders", "supplier_id", "suppliers", "supplier_id"),
     ("components", "supplier_id", "suppliers", "supplier_id"),
+    ("supplier_truth", "supplier_id", "suppliers", "supplier_id"),
 ]
 
 

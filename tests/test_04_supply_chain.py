@@ -1,0 +1,299 @@
+"""Chapter 04 (supply chain and CRM integration): unit tests of casebook.supply, and the
+papermill test that the notebook's estimates follow the planted supply-chain parameters.
+
+The unit tests simulate small systems with a known answer (an order-up-to inventory with
+a planted cover, FIFO stock at a launch, pass-through vs batch ordering, a pipeline that
+does or does not carry information) and check the helpers recover it, or find nothing
+where nothing was planted. The two papermill runs (marked ``slow``) execute the chapter at
+5,000 customers: once at the case preset, once with other days of supply.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from casebook import supply as sc
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "04_supply_chain_crm.ipynb"
+
+
+# --------------------------------------------------------------------------- intervals
+def test_mean_ci_covers_the_mean_and_narrows_with_n():
+    rng = np.random.default_rng(1)
+    x = rng.normal(5.0, 2.0, 400)
+    m, lo, hi = sc.mean_ci(x)
+    assert lo < 5.0 < hi and lo < m < hi
+    _, lo2, hi2 = sc.mean_ci(x[:40])
+    assert (hi2 - lo2) > 2 * (hi - lo)
+    with pytest.raises(ValueError):
+        sc.mean_ci([1.0])
+
+
+def test_mean_ci_coverage_is_about_95_percent():
+    rng = np.random.default_rng(2)
+    hits = [lo <= 0 <= hi for lo, hi in (sc.mean_ci(rng.standard_normal(30))[1:] for _ in range(2000))]
+    assert 0.93 < np.mean(hits) < 0.97
+
+
+def test_wilson_ci_known_values_and_edges():
+    p, lo, hi = sc.wilson_ci(93, 100)
+    assert p == 0.93 and lo < 0.93 < hi
+    assert lo == pytest.approx(0.8625, abs=2e-3) and hi == pytest.approx(0.9657, abs=2e-3)
+    p0, lo0, hi0 = sc.wilson_ci(0, 50)
+    assert p0 == 0 and lo0 == pytest.approx(0, abs=1e-12) and 0 < hi0 < 0.1
+    with pytest.raises(ValueError):
+        sc.wilson_ci(5, 3)
+
+
+def test_bootstrap_ratio_ci_recovers_a_planted_share_and_is_seeded():
+    rng = np.random.default_rng(3)
+    rev = rng.lognormal(0, 1.0, 3000)
+    online = rev * (rng.random(3000) < 0.25)
+    est, lo, hi = sc.bootstrap_ratio_ci(online, rev, n_boot=500, seed=4)
+    assert lo < 0.25 < hi and lo < est < hi
+    assert sc.bootstrap_ratio_ci(online, rev, n_boot=500, seed=4) == (est, lo, hi)
+
+
+# --------------------------------------------------------------------------- inventory
+def _order_up_to(cover: float, n_days: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Daily demand and end-of-day stock of a hub that tops up to `cover` days of mean demand."""
+    rng = np.random.default_rng(seed)
+    demand = rng.poisson(100, n_days).astype(float)
+    stock = np.empty(n_days)
+    prev = cover * 100
+    for t in range(n_days):
+        after = prev - demand[t]
+        prev = max(cover * 100, after)
+        stock[t] = prev
+    idx = pd.date_range("2000-01-01", periods=n_days, freq="D")
+    return pd.DataFrame({"on_hand_units": stock, "consumed_units": demand}, index=idx)
+
+
+@pytest.mark.parametrize("cover", [4.0, 30.0])
+def test_days_of_supply_recovers_the_planted_cover(cover):
+    d = _order_up_to(cover)
+    assert sc.days_of_supply(d["on_hand_units"], d["consumed_units"]) == pytest.approx(cover, rel=0.01)
+    q = sc.period_days_of_supply(d, stock="mean")
+    m, lo, hi = sc.mean_ci(q)
+    assert lo <= cover * 1.005 and hi >= cover * 0.995
+
+
+def test_quarter_end_convention_reads_high_when_demand_grows():
+    n = 730
+    idx = pd.date_range("2000-01-01", periods=n, freq="D")
+    demand = np.linspace(100, 300, n)
+    d = pd.DataFrame({"on_hand_units": 5 * demand, "consumed_units": demand}, index=idx)
+    mean_conv = sc.period_days_of_supply(d, stock="mean").mean()
+    end_conv = sc.period_days_of_supply(d, stock="end").mean()
+    assert mean_conv == pytest.approx(5.0, rel=1e-3)
+    assert end_conv > 5.1
+
+
+def test_turns_and_turnover_days_are_reciprocal():
+    turns = sc.inventory_turns(cogs=365_000, average_inventory=4_000)
+    assert turns == pytest.approx(91.25)
+    assert sc.turnover_days(cogs=365_000, average_inventory=4_000) == pytest.approx(365 / turns)
+    assert sc.turnover_days(cogs=91_000, average_inventory=4_000, days=91) == pytest.approx(4.0)
+
+
+# --------------------------------------------------------------------------- obsolescence, time to market
+def test_erosion_loss_share():
+    assert sc.erosion_loss_share(0, 0.01) == 0
+    assert sc.erosion_loss_share(7, 0.01) == pytest.approx(0.01)
+    assert sc.erosion_loss_share(80, 0.01) == pytest.approx(1 - 0.99 ** (80 / 7))
+    assert sc.erosion_loss_share(80, 0.0) == 0
+    arr = sc.erosion_loss_share(np.array([4.0, 80.0]), 0.01)
+    assert arr.shape == (2,) and arr[1] > 10 * arr[0]
+    with pytest.raises(ValueError):
+        sc.erosion_loss_share(10, 1.0)
+
+
+def test_fifo_days_to_customer():
+    assert sc.fifo_days_to_customer(0, [5, 5, 5]) == 0
+    assert sc.fifo_days_to_customer(10, [5, 5, 5, 5]) == 2  # days 0 and 1 use the 10 old parts
+    assert sc.fifo_days_to_customer(9, [5, 5, 5]) == 1
+    assert np.isnan(sc.fifo_days_to_customer(100, [5, 5, 5]))
+
+
+@pytest.mark.parametrize("own,rival", [(4, 80), (10, 40)])
+def test_launch_lags_recover_the_gap_in_days_of_stock(own, rival):
+    """Two order-up-to pipelines on the same demand: the FIFO lag at a launch is the days of stock."""
+    lags = {}
+    for cover in (own, rival):
+        d = _order_up_to(cover, n_days=1500, seed=5)
+        launches = pd.date_range("2000-06-01", periods=4, freq="250D")
+        lags[cover] = sc.launch_lags(d.index, d["on_hand_units"], d["consumed_units"], launches)
+    gap = lags[rival] - lags[own]
+    assert np.all(np.isfinite(gap))
+    assert np.mean(gap) == pytest.approx(rival - own, abs=1.5)
+
+
+def test_launch_lags_outside_the_series_are_nan():
+    d = _order_up_to(4, n_days=100)
+    out = sc.launch_lags(d.index, d["on_hand_units"], d["consumed_units"], ["2000-01-01", "2010-01-01"])
+    assert np.isnan(out).all()
+
+
+# --------------------------------------------------------------------------- working capital
+def test_weighted_days_dso_and_prepayment():
+    ship = pd.to_datetime(["2004-01-10", "2004-01-10", "2004-01-10"])
+    pay = pd.to_datetime(["2004-02-09", "2004-01-08", "2004-03-10"])  # 30 days, prepaid, 60 days
+    assert sc.weighted_days(ship, pay, [1, 1, 2]) == pytest.approx((30 + 0 + 120) / 4)
+    assert sc.weighted_days(ship, pay, clip_negative=False) == pytest.approx((30 - 2 + 60) / 3)
+    assert sc.weighted_days([0, 10], [70, 80]) == 70
+
+
+def test_cash_conversion_cycle_scalar_and_series():
+    assert sc.cash_conversion_cycle(28, 3, 68) == -37  # Dell FY2003 (10-K)
+    s = sc.cash_conversion_cycle(pd.Series([30.0, 32.0]), pd.Series([4.0, 4.0]), pd.Series([70.0, 73.0]))
+    assert list(s) == [-36.0, -37.0]
+
+
+# --------------------------------------------------------------------------- bullwhip
+def test_bullwhip_pass_through_vs_batches():
+    rng = np.random.default_rng(6)
+    demand = 1000 + 10 * np.arange(520) + rng.normal(0, 50, 520)
+    assert sc.bullwhip_ratio(demand, demand, detrend_window=13) == pytest.approx(1.0)
+    batches = np.zeros_like(demand)
+    batches[::4] = np.add.reduceat(demand, np.arange(0, 520, 4))  # order four weeks at once
+    assert sc.bullwhip_ratio(batches, demand, detrend_window=13) > 20
+    with pytest.raises(ValueError):
+        sc.bullwhip_ratio([1, 2], [1, 2, 3])
+
+
+# --------------------------------------------------------------------------- promises
+def test_on_time_share_recovers_a_planted_rate():
+    rng = np.random.default_rng(7)
+    promised = np.full(20_000, 10)
+    actual = np.where(rng.random(20_000) < 0.93, rng.integers(1, 11, 20_000), 11 + rng.geometric(0.4, 20_000))
+    p, lo, hi = sc.on_time_share(promised, actual)
+    assert lo < 0.93 < hi
+
+
+# --------------------------------------------------------------------------- CRM signals in the forecast
+def _demand_with_pipeline(informative: bool, seed: int = 8):
+    """Steady small orders plus lumpy key-account orders announced (or not) in a pipeline."""
+    rng = np.random.default_rng(seed)
+    n_days = 3000
+    small_day = rng.integers(0, n_days, 60_000)
+    small_units = np.ones(small_day.size)
+    key_day = rng.integers(0, n_days, 400)
+    key_units = rng.integers(50, 400, 400).astype(float)
+    created = key_day - rng.integers(14, 61, 400)
+    if informative:
+        expected = key_day + np.rint(rng.normal(0, 2, 400)).astype(int)
+        units = key_units
+    else:  # a pipeline of the same size that says nothing about when or how much
+        expected = rng.integers(0, n_days, 400)
+        units = rng.permutation(key_units)
+    day = np.concatenate([small_day, key_day])
+    u = np.concatenate([small_units, key_units])
+    announced = np.concatenate([np.zeros(small_day.size, bool), np.ones(key_day.size, bool)])
+    return day, u, announced, created, expected, units
+
+
+def test_crm_backtest_finds_the_value_of_an_informative_pipeline():
+    day, u, ann, created, expected, units = _demand_with_pipeline(True)
+    bt = sc.crm_backtest(day, u, ann, created, expected, units, width=28, history=2, first_target=4)
+    assert list(bt.columns) == ["bucket", "actual", "without_crm", "with_crm", "pipeline_units"]
+    cut, lo, hi = sc.mae_reduction(bt["actual"], bt["without_crm"], bt["with_crm"], n_boot=500, seed=0)
+    assert lo > 0.2 and cut > 0.3
+
+
+def test_crm_backtest_finds_no_value_in_an_uninformative_pipeline():
+    day, u, ann, created, expected, units = _demand_with_pipeline(False)
+    bt = sc.crm_backtest(day, u, ann, created, expected, units, width=28, history=2, first_target=4)
+    cut, lo, hi = sc.mae_reduction(bt["actual"], bt["without_crm"], bt["with_crm"], n_boot=500, seed=0)
+    assert lo < 0.0  # no significant improvement
+    assert cut < 0.1
+
+
+def test_crm_backtest_uses_only_what_is_known_at_the_origin():
+    # one opportunity created after the forecast origin must not enter the forecast
+    day = np.array([0, 30, 60, 90])
+    u = np.ones(4)
+    ann = np.zeros(4, bool)
+    bt = sc.crm_backtest(day, u, ann, opp_created_day=[70], opp_expected_day=[80], opp_units=[500], width=28, history=1)
+    row = bt.set_index("bucket").loc[2]  # target days 56-83, origin = day 55
+    assert row["pipeline_units"] == 0
+    assert sc.pipeline_due([50], [80], [500], origin_day=55, lo=56, hi=84) == 500
+
+
+def test_safety_stock():
+    assert sc.safety_stock(100) == pytest.approx(164.485, abs=1e-3)
+    assert sc.safety_stock(100, z=2) == 200
+
+
+# --------------------------------------------------------------------------- the notebook (slow)
+def _run_chapter(tmp_path: Path, data_dir: Path, name: str, overrides: dict) -> dict:
+    import papermill as pm
+
+    from casebook.results import read_results
+
+    out = tmp_path / f"{name}.ipynb"
+    res = tmp_path / f"{name}.json"
+    pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False,
+                        parameters=dict(seed=7, n_customers=5_000, scenario="case", overrides=overrides,
+                                        data_dir=str(data_dir), results_path=str(res)))
+    return {(r.claim, r.quantity): r for r in read_results(res)}
+
+
+def _find(recs: dict, claim: str, starts: str):
+    hits = [r for (c, q), r in recs.items() if c == claim and q.startswith(starts)]
+    assert len(hits) == 1, f"{claim} {starts!r}: {len(hits)} records"
+    return hits[0]
+
+
+@pytest.fixture(scope="module")
+def chapter_runs(tmp_path_factory, world_dir):
+    """The chapter at the case preset and with other days of supply (5,000 customers each)."""
+    tmp = tmp_path_factory.mktemp("ch04")
+    base = _run_chapter(tmp, world_dir, "case", {})
+    alt = _run_chapter(tmp, world_dir, "alt", {"supply.inventory_days": 10, "supply.competitor_inventory_days": 40})
+    return base, alt
+
+
+@pytest.mark.slow
+def test_notebook_writes_the_required_records(chapter_runs):
+    base, _ = chapter_runs
+    for claim in ("D3", "D5", "D10", "D-CCC"):
+        assert any(c == claim for c, _ in base), claim
+    d3 = _find(base, "D3", "days of supply, build-to-order")
+    assert d3.planted == 4 and d3.claimed == 8 and d3.ci_low < d3.estimate < d3.ci_high
+    d4 = _find(base, "D4", "days sooner")
+    assert d4.planted == 76 and d4.claimed == 69
+    ccc = _find(base, "D-CCC", "cash conversion cycle")
+    assert -45 < ccc.estimate < -30
+    for claim, starts in (("D14", "orders shipped"), ("D10", "online share"), ("D-CCC", "days to pay suppliers"),
+                          ("D7", "supplier lead time"), ("D4", "weekly component price erosion")):
+        r = _find(base, claim, starts)
+        assert r.planted_inside, f"{claim} {r.quantity}: planted {r.planted} outside [{r.ci_low}, {r.ci_high}]"
+
+
+@pytest.mark.slow
+def test_days_of_supply_obsolescence_and_time_to_market_follow_the_world(chapter_runs):
+    base, alt = chapter_runs
+    for recs, own, rival in ((base, 4, 80), (alt, 10, 40)):
+        dos = _find(recs, "D3", "days of supply, build-to-order")
+        comp = _find(recs, "D4", "days of supply, build-to-stock")
+        assert dos.planted == own and comp.planted == rival
+        # realised days of supply run a little above the replenishment target (see the chapter)
+        assert own * 0.97 < dos.estimate < own * 1.12
+        assert comp.estimate == pytest.approx(rival, rel=0.08)
+        ttm = _find(recs, "D4", "days sooner")
+        assert ttm.planted == rival - own
+        assert ttm.ci_low <= ttm.planted <= ttm.ci_high
+        loss = _find(recs, "D4", "value lost to erosion")
+        assert loss.estimate == pytest.approx(loss.planted, rel=0.15)
+    # and they move with the planted parameters
+    shift = _find(alt, "D3", "days of supply, build-to-order").estimate - _find(base, "D3", "days of supply, build-to-order").estimate
+    assert 4.5 < shift < 8.5  # planted shift: 6 days
+    gap_change = _find(base, "D4", "days sooner").estimate - _find(alt, "D4", "days sooner").estimate
+    assert 25 < gap_change < 70  # planted change: 76 - 30 = 46 days
+    assert _find(alt, "D4", "value lost to erosion").estimate < 0.5 * _find(base, "D4", "value lost to erosion").estimate
