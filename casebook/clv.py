@@ -505,6 +505,26 @@ def _check_horizon(name: str, t: Any) -> float:
     return val
 
 
+
+def _multistart(negll, starts, maxiter: int, error: str):
+    """Minimise ``negll`` (value, gradient) over log-parameters from several starts with L-BFGS-B.
+
+    Keeps the best finite optimum; stops early once one converges with a flat gradient.
+    Raises ``ValueError(error)`` if no start gives a finite likelihood.
+    """
+    best = None
+    for z0 in starts:
+        res = optimize.minimize(negll, z0, jac=True, method="L-BFGS-B",
+                                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(z0),
+                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9})
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
+            best = res
+        if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
+            break
+    if best is None:
+        raise ValueError(error)
+    return best
+
 def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = None,
               maxiter: int = 2000) -> BGNBDResult:
     """Fit the BG/NBD model by maximum likelihood.
@@ -555,17 +575,7 @@ def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = No
         scale = max(float(np.mean(TT)), 1e-3)
         starts = [np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 4.0, 0.5, 2.0]),
                   np.log([2.0, scale * 4.0, 2.0, 2.0])]
-    best = None
-    for z0 in starts:
-        res = optimize.minimize(negll, z0, jac=True, method="L-BFGS-B",
-                                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
-                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9})
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
-            best = res
-        if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
-            break
-    if best is None:
-        raise ValueError("frequency: the BG/NBD likelihood could not be evaluated for these data")
+    best = _multistart(negll, starts, maxiter, "frequency: the BG/NBD likelihood could not be evaluated for these data")
     _warn_at_bound(best.x, BGNBD_PARAMS, "fit_bgnbd")
     theta = np.exp(best.x)
 
@@ -783,17 +793,7 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, *, initial: dict | None
     else:
         mbar = float(np.mean(mk))
         starts = [np.log([1.0, 2.0, mbar]), np.log([5.0, 3.0, mbar * 2.0]), np.log([0.5, 1.5, mbar / 2.0])]
-    best = None
-    for z0 in starts:
-        res = optimize.minimize(negll, z0, jac=True, method="L-BFGS-B",
-                                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3,
-                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9})
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
-            best = res
-        if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
-            break
-    if best is None:
-        raise ValueError("monetary_value: the Gamma-Gamma likelihood could not be evaluated for these data")
+    best = _multistart(negll, starts, maxiter, "monetary_value: the Gamma-Gamma likelihood could not be evaluated for these data")
     _warn_at_bound(best.x, GG_PARAMS, "fit_gamma_gamma")
     theta = np.exp(best.x)
 
