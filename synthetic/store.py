@@ -183,10 +183,21 @@ def _jsonable(v: Any) -> Any:
     return json.loads(json.dumps(v, default=str))
 
 
-def _progress(enabled: bool, total: int, desc: str):
-    from tqdm.auto import tqdm
+class _NoProgress:
+    def update(self, n: int = 1) -> None:
+        pass
 
-    return tqdm(total=total, desc=desc, unit="block", disable=not enabled, leave=False)
+    def close(self) -> None:
+        pass
+
+
+def _progress(enabled: bool, total: int, desc: str):
+    """A tqdm bar when ``enabled`` (imported only then: tqdm.auto warns in kernels without ipywidgets)."""
+    if not enabled:
+        return _NoProgress()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="block", leave=False)
 
 
 def _replace(tmp: Path, out: Path) -> None:
