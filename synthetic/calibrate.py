@@ -106,11 +106,13 @@ def solve(sc: Scenario) -> Calibration:
     seg = draw_segments(rng, sc, n)
     emp = draw_employees(rng, seg)
     z = size_score(emp)
-    # relationship orientation: logistic in size, intercept solved for the planted share
+    # relationship orientation: logistic in standardised log size, intercept solved for the planted share
+    size_mean, size_sd = float(z.mean()), float(z.std())
+    zs = (z - size_mean) / size_sd
     u_rel = rng.random(n)
     link = sc.segments.relationship_size_link
-    rel_c = _bisect(lambda c: (u_rel < expit(c + link * z)).mean(), -20, 20, sc.segments.relationship_share)
-    rel = u_rel < expit(rel_c + link * z)
+    rel_c = _bisect(lambda c: (u_rel < expit(c + link * zs)).mean(), -20, 20, sc.segments.relationship_share)
+    rel = u_rel < expit(rel_c + link * zs)
     u_ps = rng.random(n)
     ps_c = _bisect(lambda c: (u_ps < expit(c - 0.5 * z)).mean(), -20, 20, sc.segments.price_sensitive_share)
     # key accounts: relationship-minded large/public customers above a screening threshold
@@ -126,17 +128,17 @@ def solve(sc: Scenario) -> Calibration:
     thr = _bisect(lambda t: (eligible & (ks > t)).mean(), -10, 30, target_key, increasing=False)
     key = eligible & (ks > thr)
     # spend heterogeneity: sigma solved so that the top 20 % hold the planted share of revenue
-    size_mean, size_sd = float(z.mean()), float(z.std())
-    zs = (z - size_mean) / size_sd
     w = sc.spend.size_weight
     eps = rng.standard_normal(n)
     u = w * zs + np.sqrt(1 - w * w) * eps + 0.5 * key
     u_mean, u_sd = float(u.mean()), float(u.std())
     u = (u - u_mean) / u_sd
     mov = sc.spend.base_order_value
-    n_orders = _surrogate_orders(rng, sc, n)
-    noise = np.exp(0.25 * rng.standard_normal(n) - 0.03125)
-    base = mov * n_orders * noise
+    n_orders = _surrogate_orders(rng, sc, n).astype(np.int64)
+    # order-size noise is drawn per order (as the generator does), then summed per customer
+    owner = np.repeat(np.arange(n), n_orders)
+    noise_sum = np.bincount(owner, weights=np.exp(0.25 * rng.standard_normal(owner.size) - 0.03125), minlength=n)
+    base = mov * noise_sum
 
     def share(sig: float) -> float:
         return top_share(base * np.exp(sig * u))

@@ -33,14 +33,14 @@ def make_customers(rng: np.random.Generator, sc: Scenario, cal: Calibration, ids
     z = size_score(emp)
     public = seg == SEGMENTS.index("public_sector")
     education = public & (rng.random(n) < sc.segments.education_share_of_public)
-    rel = rng.random(n) < expit(cal.rel_intercept + sc.segments.relationship_size_link * z)
+    zs = (z - cal.size_mean) / cal.size_sd  # standardised log size
+    rel = rng.random(n) < expit(cal.rel_intercept + sc.segments.relationship_size_link * zs)
     ps = rng.random(n) < expit(cal.ps_intercept - 0.5 * z)
     eligible = rel & (seg >= SEGMENTS.index("large_enterprise"))
     key = eligible & (key_score(emp, public, rng.standard_normal(n)) > cal.key_threshold)
     tier = np.where(key, 2, np.where(rel, 1, 0)).astype(np.int8)
     # spend level (mean 1): size explains part of it; key accounts get a boost (A6, A7)
     w = sc.spend.size_weight
-    zs = (z - cal.size_mean) / cal.size_sd
     u = w * zs + np.sqrt(1 - w * w) * rng.standard_normal(n) + 0.5 * key
     u = (u - cal.u_mean) / cal.u_sd
     sigma = cal.spend_sigma

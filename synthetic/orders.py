@@ -1,8 +1,10 @@
 """The purchase process and configured-PC orders (claims B1-B7, A3-A7, D9-D14).
 
-Repurchase follows a BG/NBD-style process: an active customer buys at Poisson
-rate ``lam``; after each purchase it becomes inactive with chance ``dropout``,
-raised when that purchase's support ticket went badly (satisfaction -> dropout).
+Repurchase follows an MBG/NBD-style process (Batislam, Denizel & Filiztekin 2007):
+an active customer buys at Poisson rate ``lam``; after *every* purchase, the first
+included, it becomes inactive with chance ``dropout``, raised when that purchase's
+support ticket went badly (satisfaction -> dropout). Plain BG/NBD would not let a
+customer quit right after the first purchase; chapter 02 lets the data choose.
 The process runs in *rounds* (one purchase per active customer per round),
 each round vectorised over the block's customers: no loop over rows.
 """

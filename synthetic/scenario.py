@@ -66,7 +66,7 @@ class Segments(_Section):
     )
     relationship_share: float = Field(0.35, ge=0.05, le=0.95, description="Share of customers that are relationship-minded (R axis of the 2x2, A3).")
     price_sensitive_share: float = Field(0.55, ge=0.05, le=0.95, description="Share of customers that are price-sensitive (P axis of the 2x2, A3).")
-    relationship_size_link: float = Field(1.0, ge=0, le=3, description="How strongly firm size raises the chance of relationship orientation (A5: R-type are usually larger); log-odds per s.d. of log employees.")
+    relationship_size_link: float = Field(1.0, ge=0, le=3, description="How strongly firm size raises the chance of relationship orientation (A5: R-type are usually larger); log-odds per standard deviation of ln(employees) across all customers.")
 
 
 class Spend(_Section):
@@ -83,13 +83,13 @@ class Spend(_Section):
 
 
 class Purchase(_Section):
-    """The repurchase process (B1, B2, B6, B7): Pareto/NBD-like with dropout after purchase (BG/NBD)."""
+    """The repurchase process (B1, B2, B6, B7): Poisson purchases with dropout after every purchase, the first included (MBG/NBD)."""
 
     rate_mean: float = Field(1.6, gt=0, le=50, description="Mean purchases per year of an active customer (gamma mixing of Poisson rates). [B1, B6]")
     rate_shape: float = Field(2.5, gt=0, le=100, description="Gamma shape r of purchase rates (smaller = more heterogeneous). [B6]")
     dropout_mean: float = Field(
         0.12, gt=0, lt=1,
-        description="Mean chance that a customer becomes inactive after a purchase (beta mixing, BG/NBD p). This is the base rate; a bad support experience raises it (see bad_support_dropout_multiplier). [B2, B5, B7]",
+        description="Mean chance that a customer becomes inactive after a purchase (beta mixing: the p of the MBG/NBD, which allows dropout right after the first purchase). This is the base rate; a bad support experience raises it (see bad_support_dropout_multiplier). [B2, B5, B7]",
     )
     dropout_concentration: float = Field(8.0, gt=0.5, le=1000, description="a + b of the beta distribution of dropout chances (larger = less heterogeneous). [B2, B7]")
     bad_support_dropout_multiplier: float = Field(1.6, ge=1, le=10, description="Dropout chance after a purchase whose support ticket went badly (CSAT <= 2), times the base (C2, C8: bad support loses customers).")

@@ -50,7 +50,7 @@ def make_suppliers(rng: np.random.Generator, sc: Scenario, names: np.ndarray) ->
         "_cat": cat,
         "_on_time": rng.uniform(0.85, 0.99, n),
         "_ppm": rng.uniform(200, 3000, n),
-        "_cost_index": rng.uniform(0.97, 1.04, n),
+        "_cost_index": rng.uniform(0.97, 1.03, n),
     }
 
 
@@ -98,11 +98,11 @@ def simulate_stock(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, p
     n_cat, n_days = demand.shape
     level = _centred_mean(demand.astype(float), 28)
     if pipeline == "build_to_order":
-        # persistent (AR(1), about a month's memory) noise on the hubs' cover: day-to-day swings that a
-        # hub could not undo (it never sends stock back) would bias stock above the target
+        # persistent (AR(1), about ten days' memory) noise on the hubs' cover: independent day-to-day
+        # swings could not be undone (a hub never sends stock back) and would bias stock above target
         from scipy.signal import lfilter
 
-        phi = 0.97
+        phi = 0.9
         z = lfilter([np.sqrt(1 - phi**2)], [1, -phi], rng.standard_normal((n_cat, n_days)), axis=1)
         cover = sc.supply.inventory_days * np.exp(0.15 * z - 0.01125)
     else:
