@@ -156,7 +156,8 @@ def slide_type(cell) -> str:
     if own == "notes":
         return "notes"
     if cell.cell_type == "markdown":
-        return "slide" if markdown_heading(cell.source) else "-"
+        # headings open a slide; the reading prose goes to the speaker notes (press S)
+        return "slide" if markdown_heading(cell.source) else "notes"
     if cell.cell_type == "code":
         outputs = _visible_outputs(cell)
         if not outputs:
@@ -165,9 +166,28 @@ def slide_type(cell) -> str:
     return "skip"  # raw cells
 
 
+def _split_heading(cell) -> list:
+    """A Markdown cell that opens with a heading -> [heading cell, body cell]; other cells unchanged.
+
+    On a slide the heading is shown in large type; the body becomes speaker notes.
+    """
+    if cell.cell_type != "markdown" or not markdown_heading(cell.source):
+        return [cell]
+    lines = cell.source.splitlines()
+    head = [ln for ln in lines if ln.lstrip().startswith("#")]
+    body = "\n".join(ln for ln in lines if not ln.lstrip().startswith("#")).strip()
+    if not body:
+        return [cell]
+    first = nbformat.v4.new_markdown_cell("\n".join(head))
+    first.metadata = dict(cell.metadata)
+    rest = nbformat.v4.new_markdown_cell(body)
+    return [first, rest]
+
+
 def prepare_slides(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A filtered copy of ``nb`` with reveal.js slide metadata set on every cell (see :func:`slide_type`)."""
     nb = filter_cells(nb)
+    nb.cells = [part for cell in nb.cells for part in _split_heading(cell)]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = _visible_outputs(cell)

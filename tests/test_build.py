@@ -327,7 +327,7 @@ def _out(**data):
 
 @pytest.mark.parametrize("cell, expected", [
     (nbformat.v4.new_markdown_cell("## A section\ntext"), "slide"),
-    (nbformat.v4.new_markdown_cell("Just a paragraph."), "-"),
+    (nbformat.v4.new_markdown_cell("Just a paragraph."), "notes"),
     (nbformat.v4.new_code_cell("x = 1"), "skip"),
     (nbformat.v4.new_code_cell("plot()", outputs=[_out(**{"image/png": "iVBO", "text/plain": "<Figure>"})]), "slide"),
     (nbformat.v4.new_code_cell("df", outputs=[_out(**{"text/html": "<table></table>", "text/plain": "df"})]), "slide"),
@@ -335,6 +335,7 @@ def _out(**data):
     (nbformat.v4.new_code_cell("warn()", outputs=[nbformat.v4.new_output("stream", name="stderr", text="w")]), "skip"),
 ])
 def test_slide_type(cell, expected):
+    """Headings open slides, prose goes to speaker notes, figures and tables get their own slide."""
     assert render.slide_type(cell) == expected
 
 
@@ -348,3 +349,12 @@ def test_figure_names_use_the_plot_title_or_the_heading(tmp_path):
     nb.cells[2].metadata["tags"] = []
     paths = render.extract_figures(nb, "02_clv", tmp_path)
     assert [p.name for p in paths] == ["02_clv-fig01-cohort-retention.png", "02_clv-fig02-churn-by-segment-2005.png"]
+
+
+def test_slides_keep_headings_and_move_prose_to_notes():
+    from casebook.render import prepare_slides
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## 2 · Days of supply\n\n**Question.** A long reading.")])
+    out = prepare_slides(nb)
+    kinds = [(c.source.splitlines()[0], c.metadata.slideshow["slide_type"]) for c in out.cells]
+    assert kinds == [("## 2 · Days of supply", "slide"), ("**Question.** A long reading.", "notes")]
