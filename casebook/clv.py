@@ -57,14 +57,16 @@ References
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+from ._mle import (PURCHASE_PARAMS, PurchaseFit, as_1d, check_nonneg, check_positive_params, check_rfm, compress,
+                   fit_purchase_model, index_of, maximise, purchase_loglik, summary_frame, wrap)
 
 __all__ = [
     "BGNBDResult",
@@ -81,88 +83,11 @@ __all__ = [
     "simulate_gamma_gamma",
 ]
 
-BGNBD_PARAMS = ("r", "alpha", "a", "b")
+BGNBD_PARAMS = PURCHASE_PARAMS  # ("r", "alpha", "a", "b")
 GG_PARAMS = ("p", "q", "gamma")
-
-# Log-parameters are confined to [-_LOG_BOUND, _LOG_BOUND]: exp(+-15) spans 3e-7 .. 3e6.
-_LOG_BOUND = 15.0
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _index_of(obj: Any) -> pd.Index | None:
-    return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else None
-
-
-def _wrap(values: np.ndarray, index: pd.Index | None, name: str) -> np.ndarray | pd.Series:
-    if index is not None and len(index) == len(values):
-        return pd.Series(values, index=index, name=name)
-    return values
-
-
-def _as_1d(name: str, value: Any) -> np.ndarray:
-    """``value`` as a finite float64 1-D array (a scalar becomes length 1)."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: must be numbers ({exc})") from None
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: must be one-dimensional (got shape {arr.shape})")
-    if arr.size == 0:
-        raise ValueError(f"{name}: is empty; need at least one customer")
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.count_nonzero(~np.isfinite(arr)))
-        raise ValueError(f"{name}: contains {bad:,} NaN or infinite value(s)")
-    return arr
-
-
-def _check_rfm(frequency: Any, recency: Any, T: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate the BG/NBD summary statistics; return them as float64 arrays."""
-    x = _as_1d("frequency", frequency)
-    tx = _as_1d("recency", recency)
-    TT = _as_1d("T", T)
-    n = x.size
-    for name, arr in (("recency", tx), ("T", TT)):
-        if arr.size != n:
-            if arr.size == 1:
-                continue
-            raise ValueError(f"{name}: length {arr.size:,} does not match frequency (length {n:,})")
-    tx = np.broadcast_to(tx, (n,)) if tx.size == 1 and n > 1 else tx
-    TT = np.broadcast_to(TT, (n,)) if TT.size == 1 and n > 1 else TT
-    if np.any(x < 0):
-        raise ValueError("frequency: must be >= 0 (number of repeat purchases)")
-    if np.any(x != np.round(x)):
-        raise ValueError("frequency: must be whole numbers (number of repeat purchases)")
-    if np.any(tx < 0):
-        raise ValueError("recency: must be >= 0 for every customer")
-    if np.any(TT < 0):
-        raise ValueError("T: must be >= 0 for every customer")
-    tol = 1e-9 * np.maximum(1.0, TT)
-    if np.any(tx > TT + tol):
-        raise ValueError("recency: must be <= T for every customer")
-    if np.any((x == 0) & (tx != 0)):
-        raise ValueError("recency: must be 0 where frequency is 0 (no repeat purchase)")
-    return x, np.minimum(tx, TT), TT
-
-
-def _check_positive_params(params: Any, names: tuple[str, ...]) -> np.ndarray:
-    if isinstance(params, dict):
-        missing = [k for k in names if k not in params]
-        if missing:
-            raise ValueError(f"params: missing {', '.join(missing)} (need {', '.join(names)})")
-        vals = [params[k] for k in names]
-    else:
-        vals = list(np.asarray(params, dtype=float).ravel())
-        if len(vals) != len(names):
-            raise ValueError(f"params: need {len(names)} values ({', '.join(names)}), got {len(vals)}")
-    out = np.asarray(vals, dtype=np.float64)
-    for k, v in zip(names, out):
-        if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"{k}: must be a positive finite number (got {v!r})")
-    return out
 
 
 def _check_seed(seed: Any) -> np.random.Generator:
@@ -171,86 +96,6 @@ def _check_seed(seed: Any) -> np.random.Generator:
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed: must be a non-negative whole number or a numpy Generator (got {seed!r})")
     return np.random.default_rng(int(seed))
-
-
-def _compress(*cols: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """Group identical rows of ``cols``.
-
-    Returns ``codes`` (row -> group), the unique rows (one array per column) and
-    the count of each group. Hash-based (``pd.factorize``), O(n).
-    """
-    n = cols[0].size
-    key, _ = pd.factorize(cols[0])
-    key = key.astype(np.int64)
-    for col in cols[1:]:
-        c, u = pd.factorize(col)
-        key, _ = pd.factorize(key * np.int64(len(u)) + c)
-        key = key.astype(np.int64)
-    codes = key
-    k = int(codes.max()) + 1 if n else 0
-    rep = np.empty(k, dtype=np.int64)
-    rep[codes] = np.arange(n, dtype=np.int64)  # any member of the group represents it
-    counts = np.bincount(codes, minlength=k).astype(np.float64)
-    return codes, [c[rep] for c in cols], counts
-
-
-# --------------------------------------------------------------------------- Hessian / covariance
-
-
-def _fd_hessian(grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, rel_step: float = 1e-5) -> np.ndarray:
-    """Hessian by central differences of an analytic gradient (natural parameters)."""
-    k = theta.size
-    H = np.empty((k, k))
-    for i in range(k):
-        h = rel_step * max(abs(theta[i]), 1e-8)
-        up = theta.copy()
-        dn = theta.copy()
-        up[i] += h
-        dn[i] -= h
-        H[:, i] = (grad(up) - grad(dn)) / (2.0 * h)
-    return 0.5 * (H + H.T)
-
-
-def _covariance(neg_hessian: np.ndarray, names: tuple[str, ...], model: str) -> np.ndarray:
-    """Inverse of the observed information; NaN (with a warning) if it is not positive definite."""
-    try:
-        L = np.linalg.cholesky(neg_hessian)
-    except np.linalg.LinAlgError:
-        warnings.warn(
-            f"{model}: the observed information is not positive definite at the optimum; "
-            "standard errors are NaN (the data do not identify every parameter)",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return np.full((len(names), len(names)), np.nan)
-    Linv = np.linalg.inv(L)
-    return Linv.T @ Linv
-
-
-def _summary_frame(params: dict, se: dict, level: float) -> pd.DataFrame:
-    if not 0 < level < 1:
-        raise ValueError(f"level: must be between 0 and 1 (got {level!r})")
-    zc = special.ndtri(0.5 + level / 2.0)
-    rows = []
-    for k, est in params.items():
-        s = se[k]
-        # Wald interval on the log scale (the parameters are positive), mapped back.
-        half = zc * s / est
-        rows.append({"parameter": k, "estimate": est, "se": s,
-                     "ci_low": est * math.exp(-half) if np.isfinite(half) else np.nan,
-                     "ci_high": est * math.exp(half) if np.isfinite(half) else np.nan})
-    return pd.DataFrame(rows, columns=["parameter", "estimate", "se", "ci_low", "ci_high"])
-
-
-def _warn_at_bound(z: np.ndarray, names: tuple[str, ...], model: str) -> None:
-    hit = [k for k, v in zip(names, z) if abs(v) >= _LOG_BOUND - 1e-6]
-    if hit:
-        warnings.warn(
-            f"{model}: {', '.join(hit)} reached the search bound exp(+-{_LOG_BOUND:g}); "
-            "the maximum likelihood estimate is at the edge and is not reliable",
-            RuntimeWarning,
-            stacklevel=3,
-        )
 
 
 # --------------------------------------------------------------------------- BG/NBD likelihood
@@ -314,16 +159,7 @@ def bgnbd_loglik(params: Any, frequency: Any, recency: Any, T: Any, *,
 
     Reference: Fader, Hardie & Lee (2005a), eq. 6.
     """
-    theta = _check_positive_params(params, BGNBD_PARAMS)
-    x, tx, TT = _check_rfm(frequency, recency, T)
-    w = np.ones_like(x) if weights is None else _as_1d("weights", weights)
-    if w.size != x.size:
-        raise ValueError(f"weights: length {w.size:,} does not match frequency (length {x.size:,})")
-    if np.any(w < 0):
-        raise ValueError("weights: must be >= 0")
-    with np.errstate(all="ignore"):
-        ll, g = _bgnbd_ll_grad(theta, x, tx, TT, w, want_grad=gradient)
-    return (ll, g) if gradient else ll
+    return purchase_loglik(_bgnbd_ll_grad, params, frequency, recency, T, weights, gradient)
 
 
 def _p_alive_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -378,8 +214,7 @@ def _cond_expected_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: n
 # --------------------------------------------------------------------------- BG/NBD fit
 
 
-@dataclass
-class BGNBDResult:
+class BGNBDResult(PurchaseFit):
     """A fitted BG/NBD model (Fader, Hardie & Lee 2005a).
 
     Attributes:
@@ -391,21 +226,9 @@ class BGNBDResult:
         n_unique: number of distinct (frequency, recency, T) rows actually evaluated.
         converged: whether the optimiser reported success.
         message: the optimiser's message.
-    """
 
-    params: dict[str, float]
-    se: dict[str, float]
-    cov: np.ndarray = field(repr=False)
-    loglik: float
-    n: int
-    n_unique: int
-    converged: bool
-    message: str
-    _codes: np.ndarray = field(repr=False)
-    _xu: np.ndarray = field(repr=False)
-    _txu: np.ndarray = field(repr=False)
-    _Tu: np.ndarray = field(repr=False)
-    _index: pd.Index | None = field(default=None, repr=False)
+    ``theta``, ``summary`` and the fields come from :class:`casebook._mle.PurchaseFit`.
+    """
 
     @classmethod
     def from_params(cls, params: dict) -> "BGNBDResult":
@@ -413,27 +236,8 @@ class BGNBDResult:
 
         ``se``, ``cov`` and ``loglik`` are NaN; pass customers' arrays to the prediction methods.
         """
-        theta = _check_positive_params(params, BGNBD_PARAMS)
         empty = np.zeros(0)
-        return cls(params={k: float(v) for k, v in zip(BGNBD_PARAMS, theta)},
-                   se={k: math.nan for k in BGNBD_PARAMS}, cov=np.full((4, 4), np.nan),
-                   loglik=math.nan, n=0, n_unique=0, converged=False, message="parameters given, not fitted",
-                   _codes=np.zeros(0, dtype=np.int64), _xu=empty, _txu=empty, _Tu=empty)
-
-    @property
-    def theta(self) -> np.ndarray:
-        """The estimates as an array in the order (r, alpha, a, b)."""
-        return np.array([self.params[k] for k in BGNBD_PARAMS])
-
-    def _customers(self, frequency, recency, T):
-        """Compressed customers: either the fitted ones or new arrays."""
-        if frequency is None and recency is None and T is None:
-            return self._codes, self._xu, self._txu, self._Tu, self._index
-        if frequency is None or recency is None or T is None:
-            raise ValueError("frequency: give frequency, recency and T together (or none for the fitted customers)")
-        x, tx, TT = _check_rfm(frequency, recency, T)
-        codes, (xu, txu, Tu), _ = _compress(x, tx, TT)
-        return codes, xu, txu, Tu, _index_of(frequency)
+        return cls._unfitted(params, _codes=np.zeros(0, dtype=np.int64), _xu=empty, _txu=empty, _Tu=empty)
 
     def p_alive(self, frequency: Any = None, recency: Any = None, T: Any = None) -> np.ndarray | pd.Series:
         """P(customer still alive | x, t_x, T) (FHL 2005a, eq. 13).
@@ -448,7 +252,7 @@ class BGNBDResult:
             Probabilities in [0, 1], one per customer (a Series if the inputs had an index).
         """
         codes, xu, txu, Tu, index = self._customers(frequency, recency, T)
-        return _wrap(_p_alive_arrays(self.theta, xu, txu, Tu)[codes], index, "p_alive")
+        return wrap(_p_alive_arrays(self.theta, xu, txu, Tu)[codes], index, "p_alive")
 
     def expected_purchases(self, t: float, frequency: Any = None, recency: Any = None,
                            T: Any = None) -> np.ndarray | pd.Series:
@@ -463,10 +267,10 @@ class BGNBDResult:
         Returns:
             Expected purchase counts, one per customer (a Series if the inputs had an index).
         """
-        tt = _check_horizon("t", t)
+        tt = check_nonneg("t", t)
         codes, xu, txu, Tu, index = self._customers(frequency, recency, T)
         vals = _cond_expected_arrays(self.theta, xu, txu, Tu, tt)
-        return _wrap(vals[codes], index, "expected_purchases")
+        return wrap(vals[codes], index, "expected_purchases")
 
     def expected_purchases_new(self, t: Any) -> float | np.ndarray:
         """Expected purchases E[X(t)] in ``t`` periods by a customer just acquired.
@@ -487,43 +291,6 @@ class BGNBDResult:
         out = _cond_expected_arrays(self.theta, zero, zero, zero, arr)
         return float(out) if arr.ndim == 0 else out
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Table of estimates: ``parameter, estimate, se, ci_low, ci_high``.
-
-        The interval is a Wald interval on the log scale (keeps it positive) at ``level``.
-        """
-        return _summary_frame(self.params, self.se, level)
-
-
-def _check_horizon(name: str, t: Any) -> float:
-    try:
-        val = float(t)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: must be a single number of periods (got {t!r})") from None
-    if not (math.isfinite(val) and val >= 0):
-        raise ValueError(f"{name}: must be finite and >= 0 (got {t!r})")
-    return val
-
-
-
-def _multistart(negll, starts, maxiter: int, error: str):
-    """Minimise ``negll`` (value, gradient) over log-parameters from several starts with L-BFGS-B.
-
-    Keeps the best finite optimum; stops early once one converges with a flat gradient.
-    Raises ``ValueError(error)`` if no start gives a finite likelihood.
-    """
-    best = None
-    for z0 in starts:
-        res = optimize.minimize(negll, z0, jac=True, method="L-BFGS-B",
-                                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(z0),
-                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9})
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
-            best = res
-        if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
-            break
-    if best is None:
-        raise ValueError(error)
-    return best
 
 def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = None,
               maxiter: int = 2000) -> BGNBDResult:
@@ -550,59 +317,16 @@ def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = No
 
     Reference: Fader, Hardie & Lee (2005a), Marketing Science 24(2).
     """
-    x, tx, TT = _check_rfm(frequency, recency, T)
-    n = x.size
-    if n < 2:
-        raise ValueError(f"frequency: need at least 2 customers to fit the BG/NBD (got {n})")
-    if not np.any(x > 0):
-        raise ValueError("frequency: every customer has 0 repeat purchases; the BG/NBD is not identified")
-    codes, (xu, txu, Tu), w = _compress(x, tx, TT)
-    if w.size < 2:
-        raise ValueError("frequency: every customer has the same (frequency, recency, T); "
-                         "the BG/NBD is not identified")
-
-    def negll(z: np.ndarray) -> tuple[float, np.ndarray]:
-        th = np.exp(np.clip(z, -_LOG_BOUND, _LOG_BOUND))
-        with np.errstate(all="ignore"):
-            ll, g = _bgnbd_ll_grad(th, xu, txu, Tu, w)
-        if not (np.isfinite(ll) and np.all(np.isfinite(g))):
-            return np.inf, np.zeros(4)
-        return -ll / n, -(g * th) / n
-
-    if initial is not None:
-        starts = [np.log(_check_positive_params(initial, BGNBD_PARAMS))]
-    else:
-        scale = max(float(np.mean(TT)), 1e-3)
-        starts = [np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 4.0, 0.5, 2.0]),
-                  np.log([2.0, scale * 4.0, 2.0, 2.0])]
-    best = _multistart(negll, starts, maxiter, "frequency: the BG/NBD likelihood could not be evaluated for these data")
-    _warn_at_bound(best.x, BGNBD_PARAMS, "fit_bgnbd")
-    theta = np.exp(best.x)
-
-    def grad_total(th: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return _bgnbd_ll_grad(th, xu, txu, Tu, w)[1]
-
-    H = _fd_hessian(grad_total, theta)
-    cov = _covariance(-H, BGNBD_PARAMS, "fit_bgnbd")
-    se = np.sqrt(np.diag(cov))
-    with np.errstate(all="ignore"):
-        ll, _ = _bgnbd_ll_grad(theta, xu, txu, Tu, w, want_grad=False)
-    return BGNBDResult(
-        params={k: float(v) for k, v in zip(BGNBD_PARAMS, theta)},
-        se={k: float(v) for k, v in zip(BGNBD_PARAMS, se)},
-        cov=cov, loglik=float(ll), n=int(n), n_unique=int(w.size),
-        converged=bool(best.success), message=str(best.message),
-        _codes=codes, _xu=xu, _txu=txu, _Tu=Tu, _index=_index_of(frequency),
-    )
+    return BGNBDResult(**fit_purchase_model(_bgnbd_ll_grad, frequency, recency, T, initial=initial, maxiter=maxiter,
+                                            model="BG/NBD", fit_name="fit_bgnbd", b_starts=(1.0, 2.0, 2.0)))
 
 
 # --------------------------------------------------------------------------- Gamma-Gamma
 
 
 def _check_spend(frequency: Any, monetary_value: Any) -> tuple[np.ndarray, np.ndarray]:
-    x = _as_1d("frequency", frequency)
-    m = _as_1d("monetary_value", monetary_value)
+    x = as_1d("frequency", frequency)
+    m = as_1d("monetary_value", monetary_value)
     if m.size != x.size:
         raise ValueError(f"monetary_value: length {m.size:,} does not match frequency (length {x.size:,})")
     if np.any(x < 0) or np.any(x != np.round(x)):
@@ -661,7 +385,7 @@ def gamma_gamma_loglik(params: Any, frequency: Any, monetary_value: Any, *,
 
     Reference: Fader & Hardie (2013), "The Gamma-Gamma model of monetary value", eq. 4.
     """
-    theta = _check_positive_params(params, GG_PARAMS)
+    theta = check_positive_params(params, GG_PARAMS)
     x, m = _check_spend(frequency, monetary_value)
     keep = x > 0
     if not np.any(keep):
@@ -698,7 +422,7 @@ class GammaGammaResult:
     @classmethod
     def from_params(cls, params: dict) -> "GammaGammaResult":
         """A model with given parameters and no fitted data; ``se``, ``cov`` and ``loglik`` are NaN."""
-        theta = _check_positive_params(params, GG_PARAMS)
+        theta = check_positive_params(params, GG_PARAMS)
         return cls(params={k: float(v) for k, v in zip(GG_PARAMS, theta)},
                    se={k: math.nan for k in GG_PARAMS}, cov=np.full((3, 3), np.nan), loglik=math.nan,
                    n=0, n_excluded=0, converged=False, message="parameters given, not fitted")
@@ -732,7 +456,7 @@ class GammaGammaResult:
         if np.any(denom <= 0):
             raise ValueError(f"frequency: q = {q:.4g} <= 1 makes the expected spend infinite for "
                              "customers with few repeat purchases (population mean does not exist)")
-        return _wrap((g + x * m) * p / denom, _index_of(frequency), "expected_spend")
+        return wrap((g + x * m) * p / denom, index_of(frequency), "expected_spend")
 
     def expected_spend_new(self) -> float:
         """Population mean spend per purchase, ``gamma p / (q - 1)`` (infinite if ``q <= 1``)."""
@@ -741,7 +465,7 @@ class GammaGammaResult:
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Table of estimates: ``parameter, estimate, se, ci_low, ci_high`` (log-scale Wald interval)."""
-        return _summary_frame(self.params, self.se, level)
+        return summary_frame(self.params, self.se, level)
 
 
 def fit_gamma_gamma(frequency: Any, monetary_value: Any, *, initial: dict | None = None,
@@ -779,38 +503,18 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, *, initial: dict | None
                          "to fit the Gamma-Gamma")
     data = _GGData(xk, mk)
     n = data.n
-
-    def negll(z: np.ndarray) -> tuple[float, np.ndarray]:
-        th = np.exp(np.clip(z, -_LOG_BOUND, _LOG_BOUND))
-        with np.errstate(all="ignore"):
-            ll, g = data.ll_grad(th)
-        if not (np.isfinite(ll) and np.all(np.isfinite(g))):
-            return np.inf, np.zeros(3)
-        return -ll / n, -(g * th) / n
-
     if initial is not None:
-        starts = [np.log(_check_positive_params(initial, GG_PARAMS))]
+        starts = [np.log(check_positive_params(initial, GG_PARAMS))]
     else:
         mbar = float(np.mean(mk))
         starts = [np.log([1.0, 2.0, mbar]), np.log([5.0, 3.0, mbar * 2.0]), np.log([0.5, 1.5, mbar / 2.0])]
-    best = _multistart(negll, starts, maxiter, "monetary_value: the Gamma-Gamma likelihood could not be evaluated for these data")
-    _warn_at_bound(best.x, GG_PARAMS, "fit_gamma_gamma")
-    theta = np.exp(best.x)
-
-    def grad_total(th: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return data.ll_grad(th)[1]
-
-    H = _fd_hessian(grad_total, theta)
-    cov = _covariance(-H, GG_PARAMS, "fit_gamma_gamma")
-    se = np.sqrt(np.diag(cov))
-    with np.errstate(all="ignore"):
-        ll, _ = data.ll_grad(theta, want_grad=False)
+    opt = maximise(data.ll_grad, starts, n, maxiter, GG_PARAMS, "fit_gamma_gamma",
+                   "monetary_value: the Gamma-Gamma likelihood could not be evaluated for these data")
     return GammaGammaResult(
-        params={k: float(v) for k, v in zip(GG_PARAMS, theta)},
-        se={k: float(v) for k, v in zip(GG_PARAMS, se)},
-        cov=cov, loglik=float(ll), n=int(n), n_excluded=int(x.size - n),
-        converged=bool(best.success), message=str(best.message),
+        params={k: float(v) for k, v in zip(GG_PARAMS, opt.theta)},
+        se={k: float(v) for k, v in zip(GG_PARAMS, opt.se)},
+        cov=opt.cov, loglik=opt.loglik, n=int(n), n_excluded=int(x.size - n),
+        converged=opt.converged, message=opt.message,
     )
 
 
@@ -971,9 +675,9 @@ def customer_lifetime_value(bgnbd: BGNBDResult, gg: GammaGammaResult, frequency:
     d = discount_rate_per_period
     if not (isinstance(d, (int, float, np.integer, np.floating)) and np.isfinite(d) and d >= 0):
         raise ValueError(f"discount_rate_per_period: must be >= 0 (got {d!r})")
-    x, tx, TT = _check_rfm(frequency, recency, T)
+    x, tx, TT = check_rfm(frequency, recency, T)
     spend = np.asarray(gg.conditional_expected_spend(x, _broadcast_like("monetary_value", monetary_value, x.size)))
-    codes, (xu, txu, Tu), _ = _compress(x, tx, TT)
+    codes, (xu, txu, Tu), _ = compress(x, tx, TT)
     theta = bgnbd.theta
     n_steps = int(math.ceil(horizon_periods / step - 1e-12))
     disc = np.zeros(xu.size)
@@ -983,11 +687,11 @@ def customer_lifetime_value(bgnbd: BGNBDResult, gg: GammaGammaResult, frequency:
         cur = _cond_expected_arrays(theta, xu, txu, Tu, tk)
         disc += (cur - prev) / (1.0 + d) ** tk
         prev = cur
-    return _wrap(disc[codes] * spend * margin, _index_of(frequency), "clv")
+    return wrap(disc[codes] * spend * margin, index_of(frequency), "clv")
 
 
 def _broadcast_like(name: str, value: Any, n: int) -> np.ndarray:
-    arr = _as_1d(name, value)
+    arr = as_1d(name, value)
     if arr.size == 1 and n > 1:
         return np.broadcast_to(arr, (n,))
     if arr.size != n:
@@ -1004,7 +708,7 @@ def customer_equity(clv_values: Any) -> float:
     Returns:
         The total as a float.
     """
-    return float(np.sum(_as_1d("clv_values", clv_values)))
+    return float(np.sum(as_1d("clv_values", clv_values)))
 
 
 def bootstrap_interval(values: Any, stat: Callable[..., Any] = np.sum, n_boot: int = 1000, seed: Any = 0,
@@ -1028,7 +732,7 @@ def bootstrap_interval(values: Any, stat: Callable[..., Any] = np.sum, n_boot: i
 
     Reference: Efron & Tibshirani (1993), *An Introduction to the Bootstrap*, ch. 13.
     """
-    v = _as_1d("values", values)
+    v = as_1d("values", values)
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ValueError(f"n_boot: must be a whole number >= 1 (got {n_boot!r})")
     if not (isinstance(level, (int, float)) and 0 < level < 1):
@@ -1051,6 +755,37 @@ def bootstrap_interval(values: Any, stat: Callable[..., Any] = np.sum, n_boot: i
 
 
 # --------------------------------------------------------------------------- simulation
+
+
+def _simulate_histories(n: int, r: float, alpha: float, a: float, b: float, T: Any, seed: Any, *, one_off: bool,
+                        rng_of: Callable[[Any], np.random.Generator] = _check_seed
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(x, t_x, T)`` arrays drawn from the BG/NBD (``one_off=False``, see :func:`simulate_bgnbd`)
+    or from the MBG/NBD (``one_off=True``: a customer may also drop out right after the first
+    purchase, so the repeat purchases ever made are ``Geometric(p) - 1``).
+
+    ``rng_of`` turns ``seed`` into a ``numpy.random.Generator``.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n: must be a whole number >= 1 (got {n!r})")
+    r, alpha, a, b = check_positive_params([r, alpha, a, b], BGNBD_PARAMS)
+    rng = rng_of(seed)
+    TT = as_1d("T", T)
+    if TT.size == 1:
+        TT = np.full(n, TT[0])
+    elif TT.size != n:
+        raise ValueError(f"T: length {TT.size:,} does not match n ({n:,})")
+    if np.any(TT < 0):
+        raise ValueError("T: must be >= 0 for every customer")
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    p = np.clip(rng.beta(a, b, size=n), 1e-15, 1.0)
+    J = rng.geometric(p) - 1 if one_off else rng.geometric(p)
+    N = rng.poisson(lam * TT)
+    x = np.minimum(N, J)
+    tx = np.zeros(n)
+    pos = x > 0
+    tx[pos] = TT[pos] * rng.beta(x[pos], N[pos] - x[pos] + 1)
+    return x, tx, TT
 
 
 def simulate_bgnbd(n: int, r: float, alpha: float, a: float, b: float, T: Any, seed: Any = 0, *,
@@ -1076,25 +811,7 @@ def simulate_bgnbd(n: int, r: float, alpha: float, a: float, b: float, T: Any, s
 
     Reference: Fader, Hardie & Lee (2005a), section 3.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n: must be a whole number >= 1 (got {n!r})")
-    r, alpha, a, b = _check_positive_params([r, alpha, a, b], BGNBD_PARAMS)
-    rng = _check_seed(seed)
-    TT = _as_1d("T", T)
-    if TT.size == 1:
-        TT = np.full(n, TT[0])
-    elif TT.size != n:
-        raise ValueError(f"T: length {TT.size:,} does not match n ({n:,})")
-    if np.any(TT < 0):
-        raise ValueError("T: must be >= 0 for every customer")
-    lam = rng.gamma(r, 1.0 / alpha, size=n)
-    p = np.clip(rng.beta(a, b, size=n), 1e-15, 1.0)
-    J = rng.geometric(p)
-    N = rng.poisson(lam * TT)
-    x = np.minimum(N, J)
-    tx = np.zeros(n)
-    pos = x > 0
-    tx[pos] = TT[pos] * rng.beta(x[pos], N[pos] - x[pos] + 1)
+    x, tx, TT = _simulate_histories(n, r, alpha, a, b, T, seed, one_off=False)
     if recency_grid is not None:
         if not (np.isfinite(recency_grid) and recency_grid > 0):
             raise ValueError(f"recency_grid: must be a positive number (got {recency_grid!r})")
@@ -1118,10 +835,10 @@ def simulate_gamma_gamma(frequency: Any, p: float, q: float, gamma: float, seed:
 
     Reference: Fader & Hardie (2013).
     """
-    x = _as_1d("frequency", frequency)
+    x = as_1d("frequency", frequency)
     if np.any(x < 0) or np.any(x != np.round(x)):
         raise ValueError("frequency: must be whole numbers >= 0")
-    p, q, gamma = _check_positive_params([p, q, gamma], GG_PARAMS)
+    p, q, gamma = check_positive_params([p, q, gamma], GG_PARAMS)
     rng = _check_seed(seed)
     nu = rng.gamma(q, 1.0 / gamma, size=x.size)
     out = np.zeros(x.size)

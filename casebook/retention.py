@@ -69,8 +69,6 @@ References
 from __future__ import annotations
 
 import math
-import warnings
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -78,6 +76,11 @@ import pandas as pd
 from scipy import optimize, special
 from scipy.linalg import eigh_tridiagonal
 from scipy.special import betaln, digamma, gammaln
+
+from ._mle import (PURCHASE_PARAMS, PurchaseFit, as_1d, check_nonneg, check_rfm, compress, fit_purchase_model, index_of,
+                   purchase_loglik, wrap)
+from .clv import BGNBDResult, _simulate_histories
+from .clv import _p_alive_arrays as _bg_p_alive
 
 __all__ = [
     "MBGNBDResult",
@@ -97,8 +100,7 @@ __all__ = [
     "yearly_activity",
 ]
 
-PARAMS = ("r", "alpha", "a", "b")
-_LOG_BOUND = 15.0  # log-parameters searched in [-15, 15]
+PARAMS = PURCHASE_PARAMS  # ("r", "alpha", "a", "b")
 N_RATE_NODES = 24  # Gauss-Laguerre nodes over the purchase rate
 N_DROP_NODES = 16  # Gauss-Jacobi nodes over the drop-out chance
 N_CHURN_NODES = (16, 12)  # (rate, drop-out) nodes for churn chances: a smoother integrand
@@ -238,94 +240,6 @@ def ratio_interval(numerator: Any, denominator: Any, n_boot: int = 1000, seed: A
     return float(num.sum() / den.sum()), float(lo), float(hi)
 
 
-# =========================================================================== validation
-def _as_1d(name: str, value: Any) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: must be numbers ({exc})") from None
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: must be one-dimensional (got shape {arr.shape})")
-    if arr.size == 0:
-        raise ValueError(f"{name}: is empty; need at least one customer")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: contains NaN or infinite values")
-    return arr
-
-
-def _check_rfm(frequency: Any, recency: Any, T: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if isinstance(T, pd.DataFrame):  # df.T is the transpose: a classic slip with a column named T
-        raise ValueError("T: got a DataFrame; write df['T'], not df.T (the transpose)")
-    x, tx, TT = _as_1d("frequency", frequency), _as_1d("recency", recency), _as_1d("T", T)
-    n = max(x.size, tx.size, TT.size)
-    arrs = []
-    for name, arr in (("frequency", x), ("recency", tx), ("T", TT)):
-        if arr.size not in (1, n):
-            raise ValueError(f"{name}: length {arr.size:,} does not match the others ({n:,})")
-        arrs.append(np.broadcast_to(arr, (n,)).astype(np.float64))
-    x, tx, TT = arrs
-    if np.any(x < 0) or np.any(x != np.round(x)):
-        raise ValueError("frequency: must be whole numbers >= 0 (repeat purchases)")
-    if np.any(tx < 0) or np.any(TT < 0):
-        raise ValueError("recency: recency and T must be >= 0")
-    if np.any(tx > TT * (1 + 1e-9) + 1e-12):
-        raise ValueError("recency: must be <= T for every customer")
-    if np.any((x == 0) & (tx != 0)):
-        raise ValueError("recency: must be 0 where frequency is 0")
-    return x, np.minimum(tx, TT), TT
-
-
-def _check_params(params: Any) -> np.ndarray:
-    if isinstance(params, dict):
-        missing = [k for k in PARAMS if k not in params]
-        if missing:
-            raise ValueError(f"params: missing {', '.join(missing)} (need r, alpha, a, b)")
-        vals = np.array([params[k] for k in PARAMS], dtype=np.float64)
-    else:
-        vals = np.asarray(params, dtype=np.float64).ravel()
-        if vals.size != 4:
-            raise ValueError(f"params: need 4 values (r, alpha, a, b), got {vals.size}")
-    for k, v in zip(PARAMS, vals):
-        if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"{k}: must be a positive finite number (got {v!r})")
-    return vals
-
-
-def _index_of(obj: Any) -> pd.Index | None:
-    return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else None
-
-
-def _wrap(values: np.ndarray, index: pd.Index | None, name: str):
-    if index is not None and len(index) == len(values):
-        return pd.Series(values, index=index, name=name)
-    return values
-
-
-def _group(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group identical rows of ``cols`` (hash-based, O(n)).
-
-    Returns ``codes`` (row -> group, groups numbered in order of first appearance),
-    ``first`` (a row index representing each group) and ``counts`` (rows per group).
-    """
-    key = np.zeros(cols[0].size, dtype=np.int64)
-    for col in cols:
-        c, u = pd.factorize(col)
-        key, _ = pd.factorize(key * np.int64(len(u)) + c)
-        key = key.astype(np.int64)
-    k = int(key.max()) + 1
-    first = np.empty(k, dtype=np.int64)
-    first[key[::-1]] = np.arange(key.size - 1, -1, -1)
-    return key, first, np.bincount(key, minlength=k).astype(np.float64)
-
-
-def _compress(x: np.ndarray, tx: np.ndarray, T: np.ndarray):
-    """Distinct (x, t_x, T) rows: codes (row -> group), unique columns, counts."""
-    codes, first, counts = _group(x, tx, T)
-    return codes, x[first], tx[first], T[first], counts
-
-
 # =========================================================================== MBG/NBD
 def _mbg_ll_grad(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray,
                  want_grad: bool = True) -> tuple[float, np.ndarray | None]:
@@ -374,14 +288,7 @@ def mbgnbd_loglik(params: Any, frequency: Any, recency: Any, T: Any, *, weights:
         weights: optional weight per row (e.g. counts of identical rows).
         gradient: also return the gradient.
     """
-    theta = _check_params(params)
-    x, tx, TT = _check_rfm(frequency, recency, T)
-    w = np.ones_like(x) if weights is None else _as_1d("weights", weights)
-    if w.size != x.size or np.any(w < 0):
-        raise ValueError("weights: must be >= 0, one per customer")
-    with np.errstate(all="ignore"):
-        ll, g = _mbg_ll_grad(theta, x, tx, TT, w, want_grad=gradient)
-    return (ll, g) if gradient else ll
+    return purchase_loglik(_mbg_ll_grad, params, frequency, recency, T, weights, gradient)
 
 
 def _mbg_p_alive(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -391,8 +298,7 @@ def _mbg_p_alive(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray
         return special.expit(-log_odds_dead)
 
 
-@dataclass
-class MBGNBDResult:
+class MBGNBDResult(PurchaseFit):
     """A fitted MBG/NBD model (same interface as ``casebook.clv.BGNBDResult``).
 
     Attributes:
@@ -402,91 +308,26 @@ class MBGNBDResult:
         loglik: log-likelihood at the optimum.
         n: customers fitted; n_unique: distinct (x, t_x, T) rows evaluated.
         converged, message: the optimiser's report.
-    """
 
-    params: dict[str, float]
-    se: dict[str, float]
-    cov: np.ndarray = field(repr=False)
-    loglik: float
-    n: int
-    n_unique: int
-    converged: bool
-    message: str
-    _codes: np.ndarray = field(default=None, repr=False)
-    _xu: np.ndarray = field(default=None, repr=False)
-    _txu: np.ndarray = field(default=None, repr=False)
-    _Tu: np.ndarray = field(default=None, repr=False)
-    _index: pd.Index | None = field(default=None, repr=False)
+    ``theta``, ``summary`` and the fields come from :class:`casebook._mle.PurchaseFit`.
+    """
 
     @classmethod
     def from_params(cls, params: dict) -> "MBGNBDResult":
         """A model with given parameters and no data (for what-ifs, delta methods and simulation checks)."""
-        theta = _check_params(params)
-        return cls(params={k: float(v) for k, v in zip(PARAMS, theta)}, se={k: math.nan for k in PARAMS},
-                   cov=np.full((4, 4), np.nan), loglik=math.nan, n=0, n_unique=0, converged=False,
-                   message="parameters given, not fitted")
-
-    @property
-    def theta(self) -> np.ndarray:
-        """Estimates as an array (r, alpha, a, b)."""
-        return np.array([self.params[k] for k in PARAMS])
-
-    def _customers(self, frequency, recency, T):
-        if frequency is None and recency is None and T is None:
-            if self._codes is None:
-                raise ValueError("frequency: this model was not fitted to data; pass frequency, recency and T")
-            return self._codes, self._xu, self._txu, self._Tu, self._index
-        if frequency is None or recency is None or T is None:
-            raise ValueError("frequency: give frequency, recency and T together (or none for the fitted customers)")
-        x, tx, TT = _check_rfm(frequency, recency, T)
-        codes, xu, txu, Tu, _ = _compress(x, tx, TT)
-        return codes, xu, txu, Tu, _index_of(frequency)
+        return cls._unfitted(params)
 
     def p_alive(self, frequency: Any = None, recency: Any = None, T: Any = None):
         """P(alive | x, t_x, T) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)); below 1 even when x = 0."""
         codes, xu, txu, Tu, index = self._customers(frequency, recency, T)
-        return _wrap(_mbg_p_alive(self.theta, xu, txu, Tu)[codes], index, "p_alive")
+        return wrap(_mbg_p_alive(self.theta, xu, txu, Tu)[codes], index, "p_alive")
 
     def expected_purchases(self, t: float, frequency: Any = None, recency: Any = None, T: Any = None):
         """Expected purchases in the next ``t`` periods given the history (undiscounted)."""
-        t = _check_nonneg("t", t)
+        t = check_nonneg("t", t)
         codes, xu, txu, Tu, index = self._customers(frequency, recency, T)
         vals = _expectation(self.theta, "mbgnbd", xu, txu, Tu, "purchases", t, 0.0, 1.0)
-        return _wrap(vals[codes], index, "expected_purchases")
-
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """``parameter, estimate, se, ci_low, ci_high`` (Wald interval on the log scale)."""
-        z = special.ndtri(0.5 + level / 2)
-        rows = []
-        for k in PARAMS:
-            est, s = self.params[k], self.se[k]
-            half = z * s / est
-            rows.append({"parameter": k, "estimate": est, "se": s,
-                         "ci_low": est * math.exp(-half) if np.isfinite(half) else np.nan,
-                         "ci_high": est * math.exp(half) if np.isfinite(half) else np.nan})
-        return pd.DataFrame(rows)
-
-
-def _check_nonneg(name: str, v: Any) -> float:
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: must be a single number (got {v!r})") from None
-    if not (math.isfinite(v) and v >= 0):
-        raise ValueError(f"{name}: must be finite and >= 0 (got {v!r})")
-    return v
-
-
-def _fd_hessian(grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, rel_step: float = 1e-5) -> np.ndarray:
-    k = theta.size
-    H = np.empty((k, k))
-    for i in range(k):
-        h = rel_step * max(abs(theta[i]), 1e-8)
-        up, dn = theta.copy(), theta.copy()
-        up[i] += h
-        dn[i] -= h
-        H[:, i] = (grad(up) - grad(dn)) / (2 * h)
-    return 0.5 * (H + H.T)
+        return wrap(vals[codes], index, "expected_purchases")
 
 
 def fit_mbgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = None,
@@ -503,64 +344,8 @@ def fit_mbgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = N
         ValueError: bad input (naming the argument), fewer than 2 customers, no repeat
             purchase at all, or a single distinct history.
     """
-    x, tx, TT = _check_rfm(frequency, recency, T)
-    n = x.size
-    if n < 2:
-        raise ValueError(f"frequency: need at least 2 customers to fit the MBG/NBD (got {n})")
-    if not np.any(x > 0):
-        raise ValueError("frequency: every customer has 0 repeat purchases; the MBG/NBD is not identified")
-    codes, xu, txu, Tu, w = _compress(x, tx, TT)
-    if w.size < 2:
-        raise ValueError("frequency: every customer has the same (frequency, recency, T); not identified")
-
-    def negll(z):
-        th = np.exp(np.clip(z, -_LOG_BOUND, _LOG_BOUND))
-        with np.errstate(all="ignore"):
-            ll, g = _mbg_ll_grad(th, xu, txu, Tu, w)
-        if not (np.isfinite(ll) and np.all(np.isfinite(g))):
-            return np.inf, np.zeros(4)
-        return -ll / n, -(g * th) / n
-
-    if initial is not None:
-        starts = [np.log(_check_params(initial))]
-    else:
-        scale = max(float(np.mean(TT)), 1e-3)
-        starts = [np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 4, 0.5, 2.0]), np.log([2.0, scale * 4, 2.0, 10.0])]
-    best = None
-    for z0 in starts:
-        res = optimize.minimize(negll, z0, jac=True, method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
-                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9})
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
-            best = res
-        if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
-            break
-    if best is None:
-        raise ValueError("frequency: the MBG/NBD likelihood could not be evaluated for these data")
-    if np.any(np.abs(best.x) >= _LOG_BOUND - 1e-6):
-        warnings.warn("fit_mbgnbd: a parameter reached the search bound; the estimate is not reliable",
-                      RuntimeWarning, stacklevel=2)
-    theta = np.exp(best.x)
-
-    def grad_total(th):
-        with np.errstate(all="ignore"):
-            return _mbg_ll_grad(th, xu, txu, Tu, w)[1]
-
-    H = _fd_hessian(grad_total, theta)
-    try:
-        L = np.linalg.cholesky(-H)
-        Linv = np.linalg.inv(L)
-        cov = Linv.T @ Linv
-    except np.linalg.LinAlgError:
-        warnings.warn("fit_mbgnbd: observed information not positive definite; standard errors are NaN",
-                      RuntimeWarning, stacklevel=2)
-        cov = np.full((4, 4), np.nan)
-    with np.errstate(all="ignore"):
-        ll, _ = _mbg_ll_grad(theta, xu, txu, Tu, w, want_grad=False)
-    return MBGNBDResult(params={k: float(v) for k, v in zip(PARAMS, theta)},
-                        se={k: float(v) for k, v in zip(PARAMS, np.sqrt(np.diag(cov)))},
-                        cov=cov, loglik=float(ll), n=int(n), n_unique=int(w.size), converged=bool(best.success),
-                        message=str(best.message), _codes=codes, _xu=xu, _txu=txu, _Tu=Tu,
-                        _index=_index_of(frequency))
+    return MBGNBDResult(**fit_purchase_model(_mbg_ll_grad, frequency, recency, T, initial=initial, maxiter=maxiter,
+                                             model="MBG/NBD", fit_name="fit_mbgnbd", b_starts=(1.0, 2.0, 10.0)))
 
 
 def simulate_mbgnbd(n: int, r: float, alpha: float, a: float, b: float, T: Any, seed: Any = 0) -> pd.DataFrame:
@@ -571,22 +356,7 @@ def simulate_mbgnbd(n: int, r: float, alpha: float, a: float, b: float, T: Any, 
     of repeat purchases they would ever make is ``J ~ Geometric(p) - 1``; purchases follow
     a Poisson process of rate lambda. Vectorised, exact.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n: must be a whole number >= 1 (got {n!r})")
-    r, alpha, a, b = _check_params([r, alpha, a, b])
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    TT = _as_1d("T", T)
-    TT = np.full(n, TT[0]) if TT.size == 1 else TT
-    if TT.size != n or np.any(TT < 0):
-        raise ValueError("T: must be >= 0, a scalar or one per customer")
-    lam = rng.gamma(r, 1.0 / alpha, n)
-    p = np.clip(rng.beta(a, b, n), 1e-15, 1.0)
-    J = rng.geometric(p) - 1
-    N = rng.poisson(lam * TT)
-    x = np.minimum(N, J)
-    tx = np.zeros(n)
-    pos = x > 0
-    tx[pos] = TT[pos] * rng.beta(x[pos], N[pos] - x[pos] + 1)
+    x, tx, TT = _simulate_histories(n, r, alpha, a, b, T, seed, one_off=True, rng_of=np.random.default_rng)
     return pd.DataFrame({"frequency": x.astype(np.int64), "recency": tx, "T": TT})
 
 
@@ -620,24 +390,15 @@ def _gauss_beta(a: float, b: float, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kind(model: Any) -> str:
-    from . import clv
-
     if isinstance(model, MBGNBDResult):
         return "mbgnbd"
-    if isinstance(model, clv.BGNBDResult):
+    if isinstance(model, BGNBDResult):
         return "bgnbd"
     raise ValueError(f"model: must be a clv.BGNBDResult or a retention.MBGNBDResult (got {type(model).__name__})")
 
 
 def _p_alive_kind(theta: np.ndarray, kind: str, x, tx, T) -> np.ndarray:
-    if kind == "mbgnbd":
-        return _mbg_p_alive(theta, x, tx, T)
-    r, alpha, a, b = theta
-    pos = x > 0
-    with np.errstate(all="ignore"):
-        bx1 = np.where(pos, b + x - 1.0, 1.0)
-        lo = np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
-        return np.where(pos, special.expit(-lo), 1.0)
+    return _mbg_p_alive(theta, x, tx, T) if kind == "mbgnbd" else _bg_p_alive(theta, x, tx, T)
 
 
 def _expectation(theta: np.ndarray, kind: str, x: np.ndarray, tx: np.ndarray, T: np.ndarray, what: str,
@@ -650,8 +411,7 @@ def _expectation(theta: np.ndarray, kind: str, x: np.ndarray, tx: np.ndarray, T:
     """
     r, alpha, a, b = theta
     # the posterior of (lambda, p) given "alive" depends on (x, T) only: compute once per distinct pair
-    inv, first, _ = _group(x, T)
-    px, pT = x[first], T[first]
+    inv, (px, pT), _ = compress(x, T)
     vals = np.empty(px.size)
     extra = 1.0 if kind == "mbgnbd" else 0.0
     n_rate, n_drop = N_CHURN_NODES if what == "churn" else (N_RATE_NODES, N_DROP_NODES)
@@ -681,13 +441,13 @@ def _expectation(theta: np.ndarray, kind: str, x: np.ndarray, tx: np.ndarray, T:
 def _forward(model: Any, frequency, recency, T, what: str, horizon: float, discount_rate: float,
              dropout_scale: float, name: str):
     kind = _kind(model)
-    horizon = _check_nonneg("horizon", horizon)
-    d = _check_nonneg("discount_rate", discount_rate)
-    k = _check_nonneg("dropout_scale", dropout_scale)
-    x, tx, TT = _check_rfm(frequency, recency, T)
-    codes, xu, txu, Tu, _ = _compress(x, tx, TT)
+    horizon = check_nonneg("horizon", horizon)
+    d = check_nonneg("discount_rate", discount_rate)
+    k = check_nonneg("dropout_scale", dropout_scale)
+    x, tx, TT = check_rfm(frequency, recency, T)
+    codes, (xu, txu, Tu), _ = compress(x, tx, TT)
     vals = _expectation(model.theta, kind, xu, txu, Tu, what, horizon, math.log1p(d), k)
-    return _wrap(vals[codes], _index_of(frequency), name)
+    return wrap(vals[codes], index_of(frequency), name)
 
 
 def discounted_purchases(model: Any, frequency: Any, recency: Any, T: Any, horizon: float,
@@ -733,8 +493,8 @@ def churn_within(model: Any, frequency: Any, recency: Any, T: Any, within: float
 def _alive_base(model: Any, frequency: Any, recency: Any, T: Any):
     """Distinct histories, their counts and P(alive): what the churn functions sum over."""
     kind = _kind(model)
-    x, tx, TT = _check_rfm(frequency, recency, T)
-    _, xu, txu, Tu, w = _compress(x, tx, TT)
+    x, tx, TT = check_rfm(frequency, recency, T)
+    _, (xu, txu, Tu), w = compress(x, tx, TT)
     pa = _p_alive_kind(model.theta, kind, xu, txu, Tu) * w
     if pa.sum() <= 0:
         raise ValueError("frequency: no customer is alive with positive probability")
@@ -753,8 +513,8 @@ def base_churn_rate(model: Any, frequency: Any, recency: Any, T: Any, within: fl
     The expected share of today's active customers who quit within ``within`` periods
     (``churn_i`` from :func:`churn_within`).
     """
-    within = _check_nonneg("within", within)
-    k = _check_nonneg("dropout_scale", dropout_scale)
+    within = check_nonneg("within", within)
+    k = check_nonneg("dropout_scale", dropout_scale)
     kind, xu, txu, Tu, pa = _alive_base(model, frequency, recency, T)
     return _base_churn(model, kind, xu, txu, Tu, pa, within, k)
 
@@ -769,7 +529,7 @@ def dropout_scale_for_churn_cut(model: Any, frequency: Any, recency: Any, T: Any
     Raises:
         ValueError: if ``cut`` is not between 0 and the current churn rate.
     """
-    within = _check_nonneg("within", within)
+    within = check_nonneg("within", within)
     kind, xu, txu, Tu, pa = _alive_base(model, frequency, recency, T)
     base = _base_churn(model, kind, xu, txu, Tu, pa, within, 1.0)
     if not (0 < cut < base):
@@ -787,15 +547,15 @@ def oracle_discounted_purchases(rate: Any, dropout: Any, alive: Any, horizon: fl
     alive now, buys at ``rate`` per period and drops out with chance ``dropout`` after each
     purchase. The yardstick for a model's forecast in a notebook's truth check.
     """
-    lam = _as_1d("rate", rate)
-    p = _as_1d("dropout", dropout)
-    al = _as_1d("alive", alive)
+    lam = as_1d("rate", rate)
+    p = as_1d("dropout", dropout)
+    al = as_1d("alive", alive)
     if not (lam.size == p.size == al.size):
         raise ValueError("rate: rate, dropout and alive must have the same length")
     if np.any(lam < 0) or np.any((p < 0) | (p > 1)):
         raise ValueError("rate: rates must be >= 0 and drop-out chances in [0, 1]")
-    H = _check_nonneg("horizon", horizon)
-    delta = math.log1p(_check_nonneg("discount_rate", discount_rate))
+    H = check_nonneg("horizon", horizon)
+    delta = math.log1p(check_nonneg("discount_rate", discount_rate))
     rt = lam * p + delta
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(rt * H < 1e-12, H, -np.expm1(-rt * H) / np.where(rt > 0, rt, 1.0))
@@ -813,7 +573,7 @@ def delta_method(fun: Callable[[np.ndarray], float], theta: Any, cov: Any,
     Returns:
         ``(fun(theta), se)``.
     """
-    th = _as_1d("theta", theta)
+    th = as_1d("theta", theta)
     C = np.asarray(cov, dtype=np.float64)
     if C.shape != (th.size, th.size):
         raise ValueError(f"cov: must be {th.size}x{th.size} (got {C.shape})")

@@ -43,13 +43,16 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit, xlogy
-from scipy.stats import norm
+
+from .causal import wilson_interval as _wilson
+from .retention import fit_mbgnbd
 
 __all__ = [
     "top_share", "lorenz_curve", "gini", "wilson_interval", "bootstrap_interval", "bootstrap_ratio_of_sums",
@@ -100,17 +103,12 @@ def gini(values: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- intervals
 def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
-    """Share ``k / n`` with its Wilson score interval: ``(share, low, high)``."""
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0 (got k={k}, n={n})")
-    z = norm.ppf(0.5 + level / 2)
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    lo = 0.0 if k == 0 else max(0.0, mid - half)
-    hi = 1.0 if k == n else min(1.0, mid + half)
-    return float(p), float(lo), float(hi)
+    """Share ``k / n`` with its Wilson score interval: ``(share, low, high)``.
+
+    The interval is :func:`casebook.causal.wilson_interval`'s.
+    """
+    lo, hi = _wilson(k, n, level)
+    return float(k / n), lo, hi
 
 
 def bootstrap_interval(values: np.ndarray, stat: Callable[[np.ndarray], float], n_boot: int = 1000,
@@ -602,16 +600,6 @@ def choose_k_by_silhouette(X: np.ndarray, ks: Sequence[int] = range(2, 9), rando
 
 
 # --------------------------------------------------------------------------- still active? (for exposures)
-def _mbgnbd_terms(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray):
-    from scipy.special import betaln, gammaln
-
-    r, alpha, a, b = np.exp(theta)
-    A = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    alive = A + betaln(a, b + x + 1) - betaln(a, b) - (r + x) * np.log(alpha + T)
-    gone = A + betaln(a + 1, b + x) - betaln(a, b) - (r + x) * np.log(alpha + tx)
-    return alive, gone
-
-
 def fit_p_alive(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, dict]:
     """P(still active at the end) per customer from a MBG/NBD purchase model, fitted by maximum likelihood.
 
@@ -619,7 +607,9 @@ def fit_p_alive(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarr
     customer may leave right after *any* purchase, the first one included, so a one-order
     customer is not certain to be active (in the BG/NBD they are). Customers buy at a
     Poisson rate while active (rates gamma(r, alpha) across customers) and leave after a
-    purchase with chance p (beta(a, b) across customers).
+    purchase with chance p (beta(a, b) across customers). The fit is
+    :func:`casebook.retention.fit_mbgnbd` (chapter 02's model); its standard errors are
+    not needed here, so a warning that they are undefined is not passed on.
 
     Args:
         x: repeat purchases (orders after the first), t_x: time of the last purchase after
@@ -627,21 +617,7 @@ def fit_p_alive(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarr
 
     Returns ``(p_alive, params)`` with params ``{"r", "alpha", "a", "b"}``.
     """
-    from scipy.optimize import minimize
-
-    x, tx, T = (np.asarray(v, float) for v in (x, t_x, T))
-    if not (x.shape == tx.shape == T.shape) or (x < 0).any() or (tx < 0).any() or (T < tx - 1e-9).any():
-        raise ValueError("need x >= 0 and 0 <= t_x <= T, one value per customer")
-    # identical (x, t_x, T) rows share a likelihood term: fit on the distinct rows, weighted
-    key, inv, cnt = np.unique(np.column_stack([x, tx, T]), axis=0, return_inverse=True, return_counts=True)
-    ux, utx, uT = key.T
-
-    def negll(theta):
-        al, go = _mbgnbd_terms(theta, ux, utx, uT)
-        return -float((cnt * np.logaddexp(al, go)).sum())
-
-    start = np.log([1.0, max(float(np.mean(T)), 1e-3), 1.0, 5.0])
-    res = minimize(negll, start, method="L-BFGS-B", bounds=[(-8, 8)] * 4)
-    al, go = _mbgnbd_terms(res.x, x, tx, T)
-    p_alive = np.exp(al - np.logaddexp(al, go))
-    return p_alive, dict(zip(("r", "alpha", "a", "b"), np.exp(res.x).tolist()))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="fit_mbgnbd: the observed information", category=RuntimeWarning)
+        fit = fit_mbgnbd(x, t_x, T)
+    return np.asarray(fit.p_alive(), dtype=float), dict(fit.params)
