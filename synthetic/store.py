@@ -36,7 +36,7 @@ from .scenario import LOCALES, PRESETS, Scenario, build_scenario
 from .schema import TABLES
 from .supply import SUPPLY, make_supply
 
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 MAX_CUSTOMERS = 5_000_000
 MAX_WORKERS = 64
 WORLD_TABLES = ("surveys", "market_panel", "suppliers", "supplier_truth", "components", "cpu_launches", "purchase_orders", "inventory_daily")

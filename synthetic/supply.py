@@ -136,14 +136,19 @@ def make_supply(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, supp
         receipts, stock = simulate_stock(rng, sc, demand, pipeline)
         d_cover = sc.supply.inventory_days if p_i == 0 else sc.supply.competitor_inventory_days
         for c in range(n_cat):
+            po_c = _purchase_orders(rng, sc, sup, c, receipts[c], pipeline)
+            pos.append(po_c)
+            # stock is booked at what was paid: the market cost ~cover/2 ago (FIFO) times the
+            # category's purchase-weighted supplier price level
+            paid_index = float(po_c["unit_cost"].dot(po_c["units"]) / max(
+                (unit_cost(sc, c, np.maximum(po_c["order_day"], 0)) * po_c["units"]).sum(), 1e-9))
             cost_now = unit_cost(sc, c, days)
-            book = np.maximum(unit_cost(sc, c, np.maximum(days - d_cover / 2.0, 0)), cost_now)  # FIFO: bought ~cover/2 ago
+            book = np.maximum(unit_cost(sc, c, np.maximum(days - d_cover / 2.0, 0)), cost_now) * paid_index
             inv.append({
                 "date_day": days, "pipeline": np.full(n_days, pipeline), "category": np.full(n_days, CATS[c]),
                 "consumed_units": demand[c], "receipts_units": receipts[c], "on_hand_units": stock[c],
                 "on_hand_value": np.round(stock[c] * book, 2),
             })
-            pos.append(_purchase_orders(rng, sc, sup, c, receipts[c], pipeline))
     inventory = {k: np.concatenate([x[k] for x in inv]) for k in inv[0]}
     po = {k: np.concatenate([x[k] for x in pos]) for k in pos[0]}
     po["po_id"] = np.arange(1, po["units"].size + 1, dtype=np.int64)
