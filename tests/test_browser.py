@@ -37,7 +37,7 @@ def site(tmp_path_factory) -> Path:
 
     from casebook import cli
 
-    out = tmp_path_factory.getbasetemp() / "casebook-fixture-build" / "out"
+    out = tmp_path_factory.getbasetemp() / "casebook-browser-build" / "out"  # its own build: test_build checks its own
     if not (out / "build.json").is_file():
         with pytest.MonkeyPatch.context() as mp:  # the fixture chapters use no generated data
             mp.setattr(synthetic, "load", lambda **kw: None, raising=False)
