@@ -301,13 +301,13 @@ def check_writable_dir(option: str, path: str | os.PathLike) -> Path:
     p = Path(path).expanduser().absolute()
     if p.exists() and not p.is_dir():
         raise UsageError(option, f"{p} exists and is not a folder")
-    probe = p
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UsageError(option, f"cannot create {p}: {probe} is not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(option, f"folder {probe} is not writable")
+    from synthetic.errors import ParameterError
+    from synthetic.store import check_writable
+
+    try:
+        check_writable(p, option)  # probes with a real file: permission bits mislead for root
+    except ParameterError as exc:
+        raise UsageError(option, exc.message) from None
     return p
 
 

@@ -3,7 +3,8 @@
 papermill accepts unknown names and mistyped values with only a message, so
 each notebook calls :func:`check_parameters` right after its parameters cell:
 a bad value stops the notebook with one line naming the parameter and what is
-allowed, before any work.
+allowed, before any work. The checks are the generator's own
+(:func:`synthetic.store.check_inputs`), plus the notebook-only ones.
 """
 
 from __future__ import annotations
@@ -13,29 +14,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from synthetic.errors import ParameterError
-from synthetic.scenario import PRESETS, Scenario, build_scenario
-
-MAX_CUSTOMERS = 5_000_000
-
-
-def check_int(name: str, value: Any, lo: int, hi: int) -> int:
-    """``value`` as an int in [lo, hi], else :class:`ParameterError`."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(name, f"must be a whole number from {lo:,} to {hi:,} (got {value!r})")
-    if not lo <= value <= hi:
-        raise ParameterError(name, f"must be from {lo:,} to {hi:,} (got {value:,})")
-    return value
-
-
-def check_writable_dir(name: str, path: str | os.PathLike) -> Path:
-    """The folder ``path`` (created if missing) must be writable."""
-    p = Path(path)
-    probe = p
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK):
-        raise ParameterError(name, f"folder {str(p)!r} is not writable")
-    return p
+from synthetic.scenario import Scenario
+from synthetic.store import check_inputs, check_writable
 
 
 def check_parameters(
@@ -51,16 +31,15 @@ def check_parameters(
 
     Raises :class:`ParameterError` naming the first bad parameter and what is allowed.
     """
-    check_int("seed", seed, 0, 2**32 - 1)
-    check_int("n_customers", n_customers, min_customers, MAX_CUSTOMERS)
-    if scenario not in PRESETS:
-        raise ParameterError("scenario", f"unknown preset {scenario!r}; allowed: {', '.join(PRESETS)}")
     if overrides is None:
         overrides = {}
     if not isinstance(overrides, Mapping):
         raise ParameterError("overrides", f"must be a mapping of dotted keys to values (got {type(overrides).__name__})")
-    check_writable_dir("data_dir", data_dir)
+    sc = check_inputs(scenario, seed, n_customers, overrides)
+    if n_customers < min_customers:
+        raise ParameterError("n_customers", f"a chapter needs at least {min_customers:,} customers (got {n_customers:,})")
+    check_writable(Path(data_dir), "data_dir")
     if not isinstance(results_path, (str, os.PathLike)) or not str(results_path).endswith(".json"):
         raise ParameterError("results_path", f"must be a path ending in .json (got {results_path!r})")
-    check_writable_dir("results_path", Path(results_path).parent)
-    return build_scenario(scenario, overrides)
+    check_writable(Path(results_path).parent, "results_path")
+    return sc

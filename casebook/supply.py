@@ -47,16 +47,14 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float,
 
 def wilson_ci(successes: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
     """Share ``successes / n`` with the Wilson score interval: ``(share, low, high)``."""
+    from .causal import wilson_interval
+
     if n <= 0:
         raise ValueError("wilson_ci needs n > 0")
     if not 0 <= successes <= n:
         raise ValueError("successes must be between 0 and n")
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = successes / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return float(p), float(centre - half), float(centre + half)
+    low, high = wilson_interval(successes, n, level)
+    return float(successes / n), low, high
 
 
 def bootstrap_ratio_ci(num: Sequence[float], den: Sequence[float], n_boot: int = 1000, seed: int = 0,
