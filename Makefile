@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= classroom
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser data casebook lecture test test-fast notebooks bench lab clean
+.PHONY: help setup browser data casebook lecture lint test test-fast notebooks bench lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,14 +37,19 @@ data: $(STAMP) ## generate the default synthetic world (20,000 customers) into d
 casebook: setup ## THE MAIN JOB: run every chapter and build pages, slides and the scorecard into build/
 	$(BIN)/python -m casebook build --profile $(PROFILE)
 
-test: setup ## run every test: build the CI casebook, then unit tests, nbval on the chapters, browser test
+lint: $(STAMP) ## ruff lint + format check over packages, tests, benchmarks and notebooks (CI runs this)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup lint ## run every test: lint, build the CI casebook, then unit tests, nbval on the chapters, browser test
 	$(BIN)/python -m casebook build --profile ci --out build/ci
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 test-fast: $(STAMP) ## unit tests only (no notebook runs)
 	$(BIN)/python -m pytest tests -m "not slow and not browser" -p no:cacheprovider
 
-notebooks: $(STAMP) ## re-execute the committed chapters in place at default parameters (clean outputs for nbval)
+notebooks: $(STAMP) ## sync text twins (.py -> .ipynb), re-execute the chapters in place (slim outputs for nbval), rewrite twins
+	$(BIN)/jupytext --sync --quiet notebooks/[0-9][0-9]_*.ipynb
 	$(BIN)/python -m casebook execute
 
 lecture: setup ## build the casebook at lecture size (1,000,000 customers) into build/lecture

@@ -1,4 +1,4 @@
-"""Benchmark of ``casebook.clv`` on a simulated customer base.
+"""Benchmark of ``casebook.analysis.clv`` on a simulated customer base.
 
 Simulates ``--customers`` customers from the BG/NBD (CDNOW-like parameters) with
 integer-week observation lengths T (acquired over ``--weeks`` weeks) and recency
@@ -26,21 +26,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from casebook import clv  # noqa: E402
+from casebook.analysis import clv  # noqa: E402
 
 TRUE_BGNBD = {"r": 0.24, "alpha": 4.41, "a": 0.79, "b": 2.43}
 TRUE_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--customers", type=int, default=1_000_000, help="number of customers (default 1,000,000)")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    ap.add_argument("--weeks", type=int, default=78,
-                    help="customers are acquired uniformly over this many weeks, so T is 1..weeks (default 78)")
-    ap.add_argument("--n-boot", type=int, default=200,
-                    help="bootstrap resamples for the customer-equity interval (default 200)")
+    ap.add_argument(
+        "--weeks",
+        type=int,
+        default=78,
+        help="customers are acquired uniformly over this many weeks, so T is 1..weeks (default 78)",
+    )
+    ap.add_argument(
+        "--n-boot", type=int, default=200, help="bootstrap resamples for the customer-equity interval (default 200)"
+    )
     args = ap.parse_args(argv)
     if args.customers < 2:
         ap.error("--customers must be >= 2")
@@ -73,16 +79,19 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("p_alive + E[purchases 52 wk], all", time.perf_counter() - t0))
 
     t0 = time.perf_counter()
-    cv = clv.customer_lifetime_value(bg, gg, x, tx, TT, m, horizon_periods=52, margin=0.2,
-                                     discount_rate_per_period=1.1 ** (1 / 52) - 1)
+    cv = clv.customer_lifetime_value(
+        bg, gg, x, tx, TT, m, horizon_periods=52, margin=0.2, discount_rate_per_period=1.1 ** (1 / 52) - 1
+    )
     rows.append(("CLV 52 wk (weekly steps), all", time.perf_counter() - t0))
 
     t0 = time.perf_counter()
     lo, hi = clv.bootstrap_interval(cv, n_boot=args.n_boot, seed=args.seed)
     rows.append((f"bootstrap equity CI (n_boot={args.n_boot})", time.perf_counter() - t0))
 
-    print(f"customers: {args.customers:,}   seed: {args.seed}   cores: {os.cpu_count()}   "
-          f"distinct (x, t_x, T): {bg.n_unique:,}   simulate: {t_sim:.2f} s")
+    print(
+        f"customers: {args.customers:,}   seed: {args.seed}   cores: {os.cpu_count()}   "
+        f"distinct (x, t_x, T): {bg.n_unique:,}   simulate: {t_sim:.2f} s"
+    )
     print(f"{'step':<36}{'wall s':>8}")
     for name, sec in rows:
         print(f"{name:<36}{sec:>8.2f}")
@@ -92,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{k:<7}{v:>8.3f}{bg.params[k]:>10.4f}{bg.se[k]:>9.4f}")
     for k, v in TRUE_GG.items():
         print(f"{k:<7}{v:>8.3f}{gg.params[k]:>10.4f}{gg.se[k]:>9.4f}")
-    print(f"\nmean p_alive {np.mean(pa):.3f}   mean E[purchases 52 wk] {np.mean(ep):.3f}   "
-          f"customer equity {clv.customer_equity(cv):,.0f} (95 % bootstrap {lo:,.0f} .. {hi:,.0f})")
+    print(
+        f"\nmean p_alive {np.mean(pa):.3f}   mean E[purchases 52 wk] {np.mean(ep):.3f}   "
+        f"customer equity {clv.customer_equity(cv):,.0f} (95 % bootstrap {lo:,.0f} .. {hi:,.0f})"
+    )
     return 0
 
 

@@ -30,15 +30,39 @@ def naive_baseline(n: int, seed: int = 7) -> tuple[float, int]:
     t0 = time.perf_counter()
     customers, orders, tickets = [], [], []
     for cid in range(1, n + 1):
-        customers.append({"customer_id": cid, "name": fake.name(), "company": fake.company(), "street": fake.street_address(),
-                          "city": fake.city(), "state": fake.state_abbr(), "employees": rnd.randint(1, 5000)})
+        customers.append(
+            {
+                "customer_id": cid,
+                "name": fake.name(),
+                "company": fake.company(),
+                "street": fake.street_address(),
+                "city": fake.city(),
+                "state": fake.state_abbr(),
+                "employees": rnd.randint(1, 5000),
+            }
+        )
         day = rnd.uniform(0, 3287)
         while day < 3287:
             oid = cid * 1000 + len(orders)
-            orders.append({"order_id": oid, "customer_id": cid, "day": int(day), "units": rnd.randint(1, 5),
-                           "revenue": rnd.lognormvariate(7.5, 1.0), "channel": rnd.choice(["web", "phone", "premier", "sales_rep"])})
+            orders.append(
+                {
+                    "order_id": oid,
+                    "customer_id": cid,
+                    "day": int(day),
+                    "units": rnd.randint(1, 5),
+                    "revenue": rnd.lognormvariate(7.5, 1.0),
+                    "channel": rnd.choice(["web", "phone", "premier", "sales_rep"]),
+                }
+            )
             if rnd.random() < 0.35:
-                tickets.append({"ticket_id": oid * 4, "order_id": oid, "wait": rnd.lognormvariate(1.4, 0.6), "csat": rnd.randint(1, 5)})
+                tickets.append(
+                    {
+                        "ticket_id": oid * 4,
+                        "order_id": oid,
+                        "wait": rnd.lognormvariate(1.4, 0.6),
+                        "csat": rnd.randint(1, 5),
+                    }
+                )
             if rnd.random() < 0.12:
                 break
             day += rnd.expovariate(1.6 / 365.25)
@@ -82,9 +106,11 @@ def main() -> None:
     if args.baseline:
         sec, nrows = naive_baseline(args.baseline)
         scale = args.customers / args.baseline
-        print(f"\nnaive baseline (Faker + random, row by row, 1 process): {args.baseline:,} customers -> {nrows:,} rows in {sec:.2f} s "
-              f"({nrows / sec:,.0f} rows/s); scaled to {args.customers:,} customers: ~{sec * scale:,.0f} s "
-              f"(customers, orders and tickets only; no surveys, panel, supply chain, validation or Parquet)")
+        print(
+            f"\nnaive baseline (Faker + random, row by row, 1 process): {args.baseline:,} customers -> {nrows:,} rows in {sec:.2f} s "
+            f"({nrows / sec:,.0f} rows/s); scaled to {args.customers:,} customers: ~{sec * scale:,.0f} s "
+            f"(customers, orders and tickets only; no surveys, panel, supply chain, validation or Parquet)"
+        )
         print(f"speed-up of the vectorised generator: ~{sec * scale / wall:,.0f}x")
     shutil.rmtree(tmp, ignore_errors=True)
 

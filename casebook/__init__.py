@@ -1,14 +1,15 @@
-"""The Dell CRM casebook: reusable analysis pieces for the chapters and the book build.
+"""The Dell CRM casebook: the analysis the chapters teach with, and the book build.
 
-Modules (one concern each):
+Two sub-packages, one concern each (a test keeps the line between them):
 
-- ``casebook.params``   validation of a notebook's ``parameters`` cell
-- ``casebook.results``  the ``results_path`` record contract (claim vs estimate)
-- ``casebook.theme``    the figure theme (projector-friendly matplotlib/seaborn)
-- ``casebook.clv``      BG/NBD and Gamma-Gamma likelihoods, CLV helpers
-- ``casebook.causal``   interrupted time series, difference-in-differences, placebo inference
-- ``casebook.supply``   supply-chain metrics (days of supply, cash conversion cycle, bullwhip)
-- ``casebook.build``    runs every notebook and renders pages, slides and the scorecard
+- ``casebook.analysis``  statistics the chapters call: CLV likelihoods, causal designs,
+  segmentation, supply-chain metrics, intervals, the figure theme, the results-record
+  contract and notebook-parameter checks. No Jupyter, papermill, nbconvert or HTML.
+- ``casebook.book``      running the chapters (papermill), rendering pages and slides,
+  the reproduction scorecard and the command line. No statistics (no scipy/statsmodels).
+
+``casebook/claims.yml`` (read by :mod:`casebook.claims`) is the one source of the case's
+numbers, shared by both sides.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,5 +1,5 @@
 """``python -m casebook``: see :mod:`casebook.cli`."""
 
-from .cli import main
+from .book.cli import main
 
 raise SystemExit(main())

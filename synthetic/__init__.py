@@ -3,8 +3,9 @@
 Quick use::
 
     import synthetic
+
     world = synthetic.load(scenario="case", seed=7, n_customers=20_000, data_dir="data")
-    orders = world.table("orders")          # pandas DataFrame
+    orders = world.table("orders")  # pandas DataFrame
     world.sql("select segment, count(*) from customers group by 1")
 
 See ``python -m synthetic --help`` and ``docs/data-dictionary.md``.

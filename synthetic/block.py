@@ -19,10 +19,9 @@ import pyarrow.parquet as pq
 from .calibrate import Calibration
 from .complaints import escalate
 from .customers import make_customers
-from .names import NamePools
 from .orders import CHANNELS, CPU_TIERS, PRODUCT_LINES, run_purchases
 from .pipeline import announce
-from .scenario import SEGMENTS, Scenario
+from .scenario import Scenario
 from .schema import CATS, TABLES, arrow_schema
 from .timeline import DAYS_PER_YEAR, day_index, to_date32
 
@@ -52,12 +51,16 @@ def to_arrow(table: str, cols: dict, start) -> pa.Table:
             if v is None:
                 base = c.name[: -len("_date")] if c.name.endswith("_date") else c.name
                 v = cols[base + "_day"]
-            mask = v < -10**8 if v.dtype.kind == "i" else None
-            arr = pa.array(to_date32(np.where(mask, 0, v) if mask is not None else v, start), type=pa.int32(), mask=mask).cast(pa.date32())
+            mask = v < -(10**8) if v.dtype.kind == "i" else None
+            arr = pa.array(
+                to_date32(np.where(mask, 0, v) if mask is not None else v, start), type=pa.int32(), mask=mask
+            ).cast(pa.date32())
         else:
             v = cols[c.name]
             if isinstance(v, Coded):
-                arr = pa.DictionaryArray.from_arrays(pa.array(v.codes.astype(np.int32)), pa.array(list(v.labels), pa.string())).cast(pa.string())
+                arr = pa.DictionaryArray.from_arrays(
+                    pa.array(v.codes.astype(np.int32)), pa.array(list(v.labels), pa.string())
+                ).cast(pa.string())
             elif c.nullable and v.dtype.kind == "f" and c.type != pa.float64():
                 arr = pa.array(v, from_pandas=True).cast(c.type)
             else:
@@ -111,7 +114,10 @@ def generate_block(args: tuple) -> dict:
     complaints = escalate(rng, sc, tickets)
     complaints = {k: v[complaints["filed_day"] <= end] for k, v in complaints.items()}
     pipe = announce(rng, sc, orders, lat["key"][order_pos])
-    pipe = {k: v[np.argsort(np.abs(pipe["opportunity_id"]) * 2 + (pipe["opportunity_id"] < 0), kind="stable")] for k, v in pipe.items()}
+    pipe = {
+        k: v[np.argsort(np.abs(pipe["opportunity_id"]) * 2 + (pipe["opportunity_id"] < 0), kind="stable")]
+        for k, v in pipe.items()
+    }
     # CRM contacts logged while the customer was active in the window
     last = np.where(drop_day >= 0, drop_day, end)
     first = np.maximum(lat["acq_day"], 0)
@@ -120,15 +126,24 @@ def generate_block(args: tuple) -> dict:
     start = sc.world.start
     quad = QUADRANTS[lat["ps"].astype(int) * 2 + lat["rel"].astype(int)]
     truth = {
-        "customer_id": ids, "price_sensitive": lat["ps"], "relationship_minded": lat["rel"], "quadrant": quad,
-        "tier": np.array(["T", "R", "key"])[lat["tier"]], "initial_customer": lat["initial"],
-        "purchase_rate_per_year": lat["lam"], "dropout_p": lat["dropout"], "spend_level": lat["spend"],
+        "customer_id": ids,
+        "price_sensitive": lat["ps"],
+        "relationship_minded": lat["rel"],
+        "quadrant": quad,
+        "tier": np.array(["T", "R", "key"])[lat["tier"]],
+        "initial_customer": lat["initial"],
+        "purchase_rate_per_year": lat["lam"],
+        "dropout_p": lat["dropout"],
+        "spend_level": lat["spend"],
         "dropout_day": np.where(drop_day >= 0, drop_day, -(10**9)),
     }
     orders_out = dict(orders)
     orders_out.update(
-        channel=Coded(orders["channel"], CHANNELS), product_line=Coded(orders["product_line"], PRODUCT_LINES),
-        cpu_tier=Coded(orders["cpu_tier"], CPU_TIERS), order_day=orders["day"], promised_ship_day=orders["promised_day"],
+        channel=Coded(orders["channel"], CHANNELS),
+        product_line=Coded(orders["product_line"], PRODUCT_LINES),
+        cpu_tier=Coded(orders["cpu_tier"], CPU_TIERS),
+        order_day=orders["day"],
+        promised_ship_day=orders["promised_day"],
     )
     tickets_out = dict(tickets)
     tickets_out.update(
@@ -140,8 +155,12 @@ def generate_block(args: tuple) -> dict:
     pipe_out.update(product_line=Coded(pipe["product_line"], PRODUCT_LINES), expected_close_day=pipe["expected_day"])
     cust["acquisition_day"] = lat["acq_day"]
     parts = {
-        "customers": cust, "truth": truth, "orders": orders_out, "support_tickets": tickets_out,
-        "complaints": complaints, "sales_pipeline": pipe_out,
+        "customers": cust,
+        "truth": truth,
+        "orders": orders_out,
+        "support_tickets": tickets_out,
+        "complaints": complaints,
+        "sales_pipeline": pipe_out,
     }
     root = Path(root)
     rows = {}

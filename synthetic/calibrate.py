@@ -73,7 +73,9 @@ def size_score(employees: np.ndarray) -> np.ndarray:
 def draw_segments(rng: np.random.Generator, sc: Scenario, n: int) -> np.ndarray:
     """Segment codes (index into SEGMENTS) from the scenario's mix."""
     p = np.array([sc.segments.mix[s] for s in SEGMENTS])
-    return np.searchsorted(np.cumsum(p), rng.random(n) * p.sum(), side="right").clip(0, len(SEGMENTS) - 1).astype(np.int8)
+    return (
+        np.searchsorted(np.cumsum(p), rng.random(n) * p.sum(), side="right").clip(0, len(SEGMENTS) - 1).astype(np.int8)
+    )
 
 
 def key_score(employees: np.ndarray, public: np.ndarray, noise: np.ndarray) -> np.ndarray:
@@ -160,9 +162,13 @@ def solve(sc: Scenario) -> Calibration:
 
     target_on = sc.channels.online_revenue_share
     if online(100.0) < target_on:
-        raise ParameterError("channels.online_revenue_share", f"{target_on} is out of reach (at most {online(100.0):.3f})")
+        raise ParameterError(
+            "channels.online_revenue_share", f"{target_on} is out of reach (at most {online(100.0):.3f})"
+        )
     theta = _bisect(online, 0.0, 100.0, target_on)
-    return Calibration(float(sigma), float(rel_c), float(ps_c), float(thr), float(theta), size_mean, size_sd, u_mean, u_sd)
+    return Calibration(
+        float(sigma), float(rel_c), float(ps_c), float(thr), float(theta), size_mean, size_sd, u_mean, u_sd
+    )
 
 
 def _surrogate_orders(rng: np.random.Generator, sc: Scenario, n: int) -> np.ndarray:

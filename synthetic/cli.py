@@ -32,22 +32,50 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
-    p = _Parser(prog="python -m synthetic", description="Generate the synthetic Dell world: customers, orders, support tickets, "
-                "surveys, complaints, market panel and supply-chain records, as Parquet + DuckDB.",
-                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(
+        prog="python -m synthetic",
+        description="Generate the synthetic Dell world: customers, orders, support tickets, "
+        "surveys, complaints, market panel and supply-chain records, as Parquet + DuckDB.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("-p", "--preset", default="case", help=f"scenario preset: {', '.join(PRESETS)} (default: case)")
-    p.add_argument("-n", "--customers", type=int, default=20_000, help="number of customers, 100 to 5,000,000 (default: 20,000)")
+    p.add_argument(
+        "-n", "--customers", type=int, default=20_000, help="number of customers, 100 to 5,000,000 (default: 20,000)"
+    )
     p.add_argument("-s", "--seed", type=int, default=7, help="random seed, 0 to 2**32-1; fixes every byte (default: 7)")
-    p.add_argument("--locale", default=None, help=f"Faker locale for names and addresses: {', '.join(LOCALES)} (default: en_US)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one scenario parameter by dotted key, e.g. --set spend.top20_share=0.7 (repeatable)")
-    p.add_argument("--config", help="YAML or JSON file of overrides (nested sections or dotted keys); --set wins over it")
-    p.add_argument("--data-dir", default="data", help="cache folder; the world goes in a sub-folder named by its inputs (default: data)")
+    p.add_argument(
+        "--locale", default=None, help=f"Faker locale for names and addresses: {', '.join(LOCALES)} (default: en_US)"
+    )
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one scenario parameter by dotted key, e.g. --set spend.top20_share=0.7 (repeatable)",
+    )
+    p.add_argument(
+        "--config", help="YAML or JSON file of overrides (nested sections or dotted keys); --set wins over it"
+    )
+    p.add_argument(
+        "--data-dir",
+        default="data",
+        help="cache folder; the world goes in a sub-folder named by its inputs (default: data)",
+    )
     p.add_argument("--out", help="write the world to exactly this folder instead (replaced atomically if it exists)")
-    p.add_argument("-w", "--workers", type=int, default=1, help="worker processes, 1 to 64; output is identical for any number (default: 1)")
+    p.add_argument(
+        "-w",
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, 1 to 64; output is identical for any number (default: 1)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--force", action="store_true", help="regenerate even if the cache holds this world")
-    p.add_argument("--list-keys", action="store_true", help="print every scenario parameter (key, default, claim ids) and exit")
+    p.add_argument(
+        "--list-keys", action="store_true", help="print every scenario parameter (key, default, claim ids) and exit"
+    )
     p.add_argument("--dictionary", metavar="PATH", help="write the data dictionary (Markdown) to PATH and exit")
     return p
 
@@ -83,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cached: {out}")
             return 0
         t0 = time.perf_counter()
-        store.generate(out, args.preset, args.seed, args.customers, overrides, workers=args.workers, progress=not args.no_progress)
+        store.generate(
+            out, args.preset, args.seed, args.customers, overrides, workers=args.workers, progress=not args.no_progress
+        )
     except ParameterError as exc:
         print(f"synthetic: error: {exc}", file=sys.stderr)
         return 2

@@ -27,10 +27,14 @@ def escalate(rng: np.random.Generator, sc: Scenario, tickets: dict) -> dict:
     growth = sc.outsourcing.complaint_growth
     s = vendor[post].mean() if post.any() else 0.0
     if growth != 0 and s == 0 and post.any():
-        raise ParameterError("outsourcing.complaint_growth", "must be 0 when no ticket goes to the vendor (outsourcing.vendor_share = 0)")
+        raise ParameterError(
+            "outsourcing.complaint_growth", "must be 0 when no ticket goes to the vendor (outsourcing.vendor_share = 0)"
+        )
     m_vendor = 1 + growth / s if s > 0 else 1.0
     if m_vendor < 0:
-        raise ParameterError("outsourcing.complaint_growth", f"must be >= -{s:.2f} (the vendor's share of tickets after the switch)")
+        raise ParameterError(
+            "outsourcing.complaint_growth", f"must be >= -{s:.2f} (the vendor's share of tickets after the switch)"
+        )
     w = np.exp(0.8 * tickets["q"])
     rate = np.full(n, sc.complaints.base_rate)
     for grp in (vendor, ~vendor & post, ~post):

@@ -21,7 +21,9 @@ ACQ_CHANNELS = np.array(["web", "phone", "sales_rep", "referral"])
 TIERS = np.array(["T", "R", "key"])
 
 
-def make_customers(rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, pools: NamePools) -> tuple[dict, dict]:
+def make_customers(
+    rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, pools: NamePools
+) -> tuple[dict, dict]:
     """Draw one block of customers.
 
     Returns ``(customers, latent)``: column arrays of the observable table, and
@@ -53,7 +55,9 @@ def make_customers(rng: np.random.Generator, sc: Scenario, cal: Calibration, ids
     years = (sc.world.end - sc.world.start).days / DAYS_PER_YEAR
     initial = rng.random(n) < p.initial_share
     acq_years = acquisition_years(rng, p.acquisition_growth, years, n)
-    acq_day = np.where(initial, -np.floor(rng.random(n) * 5 * DAYS_PER_YEAR) - 1, np.floor(acq_years * DAYS_PER_YEAR)).astype(np.int64)
+    acq_day = np.where(
+        initial, -np.floor(rng.random(n) * 5 * DAYS_PER_YEAR) - 1, np.floor(acq_years * DAYS_PER_YEAR)
+    ).astype(np.int64)
     acq_channel = np.where(
         seg >= 2, np.where(rng.random(n) < 0.7, 2, 3), np.searchsorted([0.5, 0.85, 0.9], rng.random(n))
     ).astype(np.int8)
@@ -79,8 +83,18 @@ def make_customers(rng: np.random.Generator, sc: Scenario, cal: Calibration, ids
         "has_premier_page": premier,
     }
     latent = {
-        "seg": seg, "emp": emp, "rel": rel, "ps": ps, "key": key, "tier": tier, "spend": spend,
-        "lam": lam, "dropout": dropout, "initial": initial, "acq_day": acq_day, "premier": premier,
+        "seg": seg,
+        "emp": emp,
+        "rel": rel,
+        "ps": ps,
+        "key": key,
+        "tier": tier,
+        "spend": spend,
+        "lam": lam,
+        "dropout": dropout,
+        "initial": initial,
+        "acq_day": acq_day,
+        "premier": premier,
         "contact_rate": contact_rate,
     }
     return customers, latent

@@ -23,7 +23,7 @@ from scipy.special import ndtr
 from .errors import ParameterError
 from .scenario import BRANDS, SEGMENTS, Scenario
 from .schema import TABLES
-from .support import draw_contacts, expected_q_gap, expected_q_inhouse, in_crisis, vendor_handles
+from .support import draw_contacts, expected_q_gap, expected_q_inhouse, in_crisis
 from .timeline import day_index, quarter_starts
 
 SURVEYS, MARKET = 2, 3  # spawn-key table ids
@@ -32,7 +32,9 @@ SURVEYS, MARKET = 2, 3  # spawn-key table ids
 def _quarters(sc: Scenario) -> tuple[np.ndarray, np.ndarray, list[str]]:
     qs = quarter_starts(sc.world.start, sc.world.end)
     starts = np.array([max(day_index(q, sc.world.start), 0) for q in qs])
-    ends = np.array([min(day_index(q, sc.world.start), 10**9) for q in qs[1:]] + [day_index(sc.world.end, sc.world.start) + 1])
+    ends = np.array(
+        [min(day_index(q, sc.world.start), 10**9) for q in qs[1:]] + [day_index(sc.world.end, sc.world.start) + 1]
+    )
     labels = [f"{q.year}Q{(q.month - 1) // 3 + 1}" for q in qs]
     return starts, ends, labels
 

@@ -32,7 +32,7 @@ def make_pools(locale: str, seed: int, size: int = POOL_SIZE) -> NamePools:
 
     fake = Faker(locale)
     fake.seed_instance(seed)
-    state_fn = getattr(fake, "state_abbr", None) or getattr(fake, "province")
+    state_fn = getattr(fake, "state_abbr", None) or fake.province
     person = np.array([fake.name() for _ in range(size)], dtype=object)
     company = np.array([fake.company() for _ in range(size)], dtype=object)
     street = np.array([fake.street_address() for _ in range(size)], dtype=object)

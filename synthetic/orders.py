@@ -14,19 +14,21 @@ from __future__ import annotations
 import numpy as np
 
 from .calibrate import BASE_ONLINE, Calibration
-from .scenario import SEGMENTS, Scenario
+from .scenario import Scenario
 from .support import draw_contacts
 from .timeline import DAYS_PER_YEAR, day_index
 
 MAX_ORDERS = 999  # per customer; order_id = customer_id * 1000 + sequence
 PRODUCT_LINES = np.array(["Dimension", "Inspiron", "OptiPlex", "Latitude", "Precision", "PowerEdge"])
 LINE_PRICE = np.array([900.0, 1250.0, 1000.0, 1500.0, 2200.0, 3500.0])
-LINE_MIX = np.array([  # by segment
-    [0.55, 0.45, 0.00, 0.00, 0.00, 0.00],
-    [0.25, 0.25, 0.22, 0.20, 0.03, 0.05],
-    [0.00, 0.00, 0.35, 0.35, 0.15, 0.15],
-    [0.00, 0.00, 0.42, 0.33, 0.10, 0.15],
-])
+LINE_MIX = np.array(
+    [  # by segment
+        [0.55, 0.45, 0.00, 0.00, 0.00, 0.00],
+        [0.25, 0.25, 0.22, 0.20, 0.03, 0.05],
+        [0.00, 0.00, 0.35, 0.35, 0.15, 0.15],
+        [0.00, 0.00, 0.42, 0.33, 0.10, 0.15],
+    ]
+)
 CHANNELS = np.array(["web", "premier", "phone", "sales_rep"])
 CPU_TIERS = np.array(["budget", "mainstream", "performance"])
 
@@ -44,7 +46,9 @@ def cpu_launch_days(sc: Scenario) -> np.ndarray:
     return np.floor(np.arange(n) * step).astype(np.int64)
 
 
-def run_purchases(rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, lat: dict) -> tuple[dict, dict, np.ndarray]:
+def run_purchases(
+    rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, lat: dict
+) -> tuple[dict, dict, np.ndarray]:
     """Simulate every purchase of a block; returns (orders, tickets, dropout_day per customer)."""
     end = day_index(sc.world.end, sc.world.start)
     n = len(ids)
@@ -100,7 +104,9 @@ def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_
     discount = np.round(np.minimum(discount, 0.5), 4)
     # revenue: the customer's spend level times order noise (concentration, A8)
     revenue = sc.spend.base_order_value * lat["spend"][idx] * np.exp(0.25 * rng.standard_normal(m) - 0.03125)
-    ref_price = LINE_PRICE[line] * np.array([0.85, 1.0, 1.3])[cpu] * (1 + 0.08 * (warranty == 3)) * 0.93 ** np.maximum(year, 0)
+    ref_price = (
+        LINE_PRICE[line] * np.array([0.85, 1.0, 1.3])[cpu] * (1 + 0.08 * (warranty == 3)) * 0.93 ** np.maximum(year, 0)
+    )
     units = np.maximum(1, np.rint(revenue / (ref_price * (1 - discount)))).astype(np.int32)
     unit_price = np.round(revenue / (units * (1 - discount)), 2)
     revenue = np.round(units * unit_price * (1 - discount), 2)
@@ -117,11 +123,25 @@ def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_
     business = seg >= 1
     pay = np.where(business, ship + np.rint(rng.gamma(4.0, sc.supply.dso_days_business / 4.0, m)), day).astype(np.int64)
     return {
-        "order_id": ids[idx] * 1000 + k, "customer_id": ids[idx], "day": day, "channel": channel,
-        "product_line": line.astype(np.int8), "cpu_tier": cpu.astype(np.int8), "cpu_generation": gen.astype(np.int16),
-        "memory_mb": memory, "storage_gb": storage, "warranty_years": warranty, "units": units,
-        "unit_list_price": unit_price, "discount_pct": discount, "promo_code_used": promo,
-        "revenue": revenue, "cost": cost, "promised_day": day + lead, "ship_day": ship, "payment_day": pay,
+        "order_id": ids[idx] * 1000 + k,
+        "customer_id": ids[idx],
+        "day": day,
+        "channel": channel,
+        "product_line": line.astype(np.int8),
+        "cpu_tier": cpu.astype(np.int8),
+        "cpu_generation": gen.astype(np.int16),
+        "memory_mb": memory,
+        "storage_gb": storage,
+        "warranty_years": warranty,
+        "units": units,
+        "unit_list_price": unit_price,
+        "discount_pct": discount,
+        "promo_code_used": promo,
+        "revenue": revenue,
+        "cost": cost,
+        "promised_day": day + lead,
+        "ship_day": ship,
+        "payment_day": pay,
     }
 
 
@@ -133,7 +153,13 @@ def _tickets(rng, sc: Scenario, orders: dict, seg: np.ndarray) -> dict:
     opened = orders["ship_day"][row] + np.floor(rng.exponential(25.0, row.size)).astype(np.int64)
     ops = draw_contacts(rng, sc, seg[row], opened)
     contact = np.searchsorted([0.7, 0.9], rng.random(row.size)).astype(np.int8)
-    out = {"ticket_id": orders["order_id"][row] * 4 + j, "order_id": orders["order_id"][row],
-           "customer_id": orders["customer_id"][row], "opened_day": opened, "contact_channel": contact, "_row": row}
+    out = {
+        "ticket_id": orders["order_id"][row] * 4 + j,
+        "order_id": orders["order_id"][row],
+        "customer_id": orders["customer_id"][row],
+        "opened_day": opened,
+        "contact_channel": contact,
+        "_row": row,
+    }
     out.update(ops)
     return out

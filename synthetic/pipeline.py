@@ -21,7 +21,9 @@ def announce(rng: np.random.Generator, sc: Scenario, orders: dict, key_of_order:
         "customer_id": orders["customer_id"][sel],
         "created_day": orders["day"][sel] - rng.integers(14, 61, sel.size),
         "expected_day": orders["day"][sel] + np.rint(rng.normal(0, 5, sel.size)).astype(np.int64),
-        "expected_units": np.maximum(1, np.rint(orders["units"][sel] * np.exp(0.2 * rng.standard_normal(sel.size)))).astype(np.int32),
+        "expected_units": np.maximum(
+            1, np.rint(orders["units"][sel] * np.exp(0.2 * rng.standard_normal(sel.size)))
+        ).astype(np.int32),
         "product_line": orders["product_line"][sel],
         "status": np.full(sel.size, "won", dtype=object),
         "order_id": orders["order_id"][sel].astype(float),
@@ -33,7 +35,9 @@ def announce(rng: np.random.Generator, sc: Scenario, orders: dict, key_of_order:
         "customer_id": orders["customer_id"][src],
         "created_day": orders["day"][src] - rng.integers(30, 91, src.size),
         "expected_day": orders["day"][src] + rng.integers(-20, 21, src.size),
-        "expected_units": np.maximum(1, np.rint(orders["units"][src] * np.exp(0.3 * rng.standard_normal(src.size)))).astype(np.int32),
+        "expected_units": np.maximum(
+            1, np.rint(orders["units"][src] * np.exp(0.3 * rng.standard_normal(src.size)))
+        ).astype(np.int32),
         "product_line": orders["product_line"][src],
         "status": np.full(src.size, "lost", dtype=object),
         "order_id": np.full(src.size, np.nan),

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -55,107 +56,227 @@ class Segments(_Section):
     """Who the customers are (claims A1, A2, A5, A6)."""
 
     mix: dict[str, float] = Field(
-        default_factory=lambda: {"consumer": 0.70, "small_business": 0.22, "large_enterprise": 0.05, "public_sector": 0.03},
+        default_factory=lambda: {
+            "consumer": 0.70,
+            "small_business": 0.22,
+            "large_enterprise": 0.05,
+            "public_sector": 0.03,
+        },
         description="Share of customers in each segment (A1: small = consumer + small business; large = enterprise + public). Must sum to 1.",
     )
-    education_share_of_public: float = Field(0.5, ge=0, le=1, description="Share of public-sector customers that are education (the rest government) (A2).")
+    education_share_of_public: float = Field(
+        0.5, ge=0, le=1, description="Share of public-sector customers that are education (the rest government) (A2)."
+    )
     key_account_share: float = Field(
-        0.01, gt=0, le=0.2,
+        0.01,
+        gt=0,
+        le=0.2,
         description="Expected share of all customers that are key accounts (A2, A6). Key accounts arise from size and relationship orientation: "
         "the largest relationship-minded enterprise and public-sector customers, with government and education admitted at a lower size bar.",
     )
-    relationship_share: float = Field(0.35, ge=0.05, le=0.95, description="Share of customers that are relationship-minded (R axis of the 2x2, A3).")
-    price_sensitive_share: float = Field(0.55, ge=0.05, le=0.95, description="Share of customers that are price-sensitive (P axis of the 2x2, A3).")
-    relationship_size_link: float = Field(1.0, ge=0, le=3, description="How strongly firm size raises the chance of relationship orientation (A5: R-type are usually larger); log-odds per standard deviation of ln(employees) across all customers.")
+    relationship_share: float = Field(
+        0.35, ge=0.05, le=0.95, description="Share of customers that are relationship-minded (R axis of the 2x2, A3)."
+    )
+    price_sensitive_share: float = Field(
+        0.55, ge=0.05, le=0.95, description="Share of customers that are price-sensitive (P axis of the 2x2, A3)."
+    )
+    relationship_size_link: float = Field(
+        1.0,
+        ge=0,
+        le=3,
+        description="How strongly firm size raises the chance of relationship orientation (A5: R-type are usually larger); log-odds per standard deviation of ln(employees) across all customers.",
+    )
 
 
 class Spend(_Section):
     """Spend heterogeneity (A6, A8, A9)."""
 
     top20_share: float = Field(
-        0.80, ge=0.35, le=0.95,
+        0.80,
+        ge=0.35,
+        le=0.95,
         description="Expected share of 2000-2008 revenue from the top 20 % of customers (A8). The generator solves for the spend heterogeneity that gives it.",
     )
-    size_weight: float = Field(0.8, ge=0, le=1, description="Correlation between log spend level and log firm size: how much of spend heterogeneity size explains (A6).")
-    base_order_value: float = Field(2000.0, gt=0, le=1e7, description="Mean order revenue (USD) across customers; segment differences come from size through the spend heterogeneity (A6).")
-    margin: float = Field(0.18, gt=0, lt=1, description="Mean gross margin on revenue (cost = revenue x (1 - margin) with noise). [B1, B3]")
-    key_account_discount: float = Field(0.12, ge=0, lt=0.5, description="Extra negotiated discount for key accounts (A7: online discounted purchasing).")
+    size_weight: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Correlation between log spend level and log firm size: how much of spend heterogeneity size explains (A6).",
+    )
+    base_order_value: float = Field(
+        2000.0,
+        gt=0,
+        le=1e7,
+        description="Mean order revenue (USD) across customers; segment differences come from size through the spend heterogeneity (A6).",
+    )
+    margin: float = Field(
+        0.18,
+        gt=0,
+        lt=1,
+        description="Mean gross margin on revenue (cost = revenue x (1 - margin) with noise). [B1, B3]",
+    )
+    key_account_discount: float = Field(
+        0.12, ge=0, lt=0.5, description="Extra negotiated discount for key accounts (A7: online discounted purchasing)."
+    )
 
 
 class Purchase(_Section):
     """The repurchase process (B1, B2, B6, B7): Poisson purchases with dropout after every purchase, the first included (MBG/NBD)."""
 
-    rate_mean: float = Field(1.6, gt=0, le=50, description="Mean purchases per year of an active customer (gamma mixing of Poisson rates). [B1, B6]")
-    rate_shape: float = Field(2.5, gt=0, le=100, description="Gamma shape r of purchase rates (smaller = more heterogeneous). [B6]")
+    rate_mean: float = Field(
+        1.6,
+        gt=0,
+        le=50,
+        description="Mean purchases per year of an active customer (gamma mixing of Poisson rates). [B1, B6]",
+    )
+    rate_shape: float = Field(
+        2.5, gt=0, le=100, description="Gamma shape r of purchase rates (smaller = more heterogeneous). [B6]"
+    )
     dropout_mean: float = Field(
-        0.12, gt=0, lt=1,
+        0.12,
+        gt=0,
+        lt=1,
         description="Mean chance that a customer becomes inactive after a purchase (beta mixing: the p of the MBG/NBD, which allows dropout right after the first purchase). This is the base rate; a bad support experience raises it (see bad_support_dropout_multiplier). [B2, B5, B7]",
     )
-    dropout_concentration: float = Field(8.0, gt=0.5, le=1000, description="a + b of the beta distribution of dropout chances (larger = less heterogeneous). [B2, B7]")
-    bad_support_dropout_multiplier: float = Field(1.6, ge=1, le=10, description="Dropout chance after a purchase whose support ticket went badly (CSAT <= 2), times the base (C2, C8: bad support loses customers).")
-    acquisition_growth: float = Field(0.10, ge=-0.5, le=1, description="Yearly growth of new-customer acquisition. [B2, B4]")
-    initial_share: float = Field(0.25, ge=0, le=0.9, description="Share of customers already active on the first day. [B2]")
+    dropout_concentration: float = Field(
+        8.0,
+        gt=0.5,
+        le=1000,
+        description="a + b of the beta distribution of dropout chances (larger = less heterogeneous). [B2, B7]",
+    )
+    bad_support_dropout_multiplier: float = Field(
+        1.6,
+        ge=1,
+        le=10,
+        description="Dropout chance after a purchase whose support ticket went badly (CSAT <= 2), times the base (C2, C8: bad support loses customers).",
+    )
+    acquisition_growth: float = Field(
+        0.10, ge=-0.5, le=1, description="Yearly growth of new-customer acquisition. [B2, B4]"
+    )
+    initial_share: float = Field(
+        0.25, ge=0, le=0.9, description="Share of customers already active on the first day. [B2]"
+    )
 
 
 class Channels(_Section):
     """How orders arrive (D9, D10)."""
 
-    online_revenue_share: float = Field(0.25, gt=0, lt=1, description="Expected share of revenue through the web site and Premier pages (D10).")
-    premier_min_employees: int = Field(400, ge=1, le=100000, description="Firms with at least this many employees get a Premier page (D9).")
-    premier_use: float = Field(0.6, ge=0, le=1, description="Share of an eligible firm's online orders that go through its Premier page (D9).")
+    online_revenue_share: float = Field(
+        0.25, gt=0, lt=1, description="Expected share of revenue through the web site and Premier pages (D10)."
+    )
+    premier_min_employees: int = Field(
+        400, ge=1, le=100000, description="Firms with at least this many employees get a Premier page (D9)."
+    )
+    premier_use: float = Field(
+        0.6, ge=0, le=1, description="Share of an eligible firm's online orders that go through its Premier page (D9)."
+    )
 
 
 class Support(_Section):
     """After-sales support operations (C1, C8) before any outsourcing."""
 
     ticket_rate: float = Field(0.35, gt=0, le=3, description="Expected support tickets per order. [C1, C8]")
-    inhouse_wait_minutes: float = Field(4.0, gt=0, le=120, description="Median wait (minutes) for an in-house agent. [C1, C5]")
+    inhouse_wait_minutes: float = Field(
+        4.0, gt=0, le=120, description="Median wait (minutes) for an in-house agent. [C1, C5]"
+    )
     inhouse_fcr: float = Field(0.72, ge=0, le=1, description="First-contact resolution rate in-house. [C1, C5]")
     inhouse_transfers: float = Field(0.3, ge=0, le=5, description="Mean transfers per ticket in-house. [C1, C5]")
-    inhouse_cost_per_ticket: float = Field(28.0, gt=0, le=1000, description="Cost (USD) of a ticket handled in-house (C1: outsourcing was to cut cost).")
+    inhouse_cost_per_ticket: float = Field(
+        28.0, gt=0, le=1000, description="Cost (USD) of a ticket handled in-house (C1: outsourcing was to cut cost)."
+    )
 
 
 class Outsourcing(_Section):
     """The switch to an offshore vendor (C1-C5, C8)."""
 
-    start: dt.date = Field(dt.date(2004, 7, 1), description="Date support for the outsourced segments moves to the vendor (C1).")
-    segments: list[str] = Field(default_factory=lambda: ["consumer", "small_business"], description="Segments whose tickets the vendor handles after start (C1).")
-    vendor_share: float = Field(0.9, ge=0, le=1, description="Share of the outsourced segments' tickets routed to the vendor after start. [C1, C8]")
+    start: dt.date = Field(
+        dt.date(2004, 7, 1), description="Date support for the outsourced segments moves to the vendor (C1)."
+    )
+    segments: list[str] = Field(
+        default_factory=lambda: ["consumer", "small_business"],
+        description="Segments whose tickets the vendor handles after start (C1).",
+    )
+    vendor_share: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Share of the outsourced segments' tickets routed to the vendor after start. [C1, C8]",
+    )
     satisfaction_effect: float = Field(
-        -5.0, ge=-30, le=30,
+        -5.0,
+        ge=-30,
+        le=30,
         description="Change of the firm's overall ACSI-style index caused by the switch, in index points (C5; case 79 -> 74 = -5). "
         "Carried through the support experience: survey respondents whose last contact was vendor-handled score lower by the amount that moves the firm's index by this much.",
     )
-    complaint_growth: float = Field(0.23, ge=-0.9, le=5, description="Relative change of the complaint rate per support ticket caused by the switch (C4: +23 %). Complaints escalate from vendor-handled tickets with bad experiences.")
-    wait_multiplier: float = Field(2.5, ge=0.1, le=20, description="Vendor wait time relative to in-house. [C1, C5, C8]")
-    fcr_drop: float = Field(0.15, ge=0, le=1, description="Fall in first-contact resolution at the vendor (absolute). [C5, C8]")
+    complaint_growth: float = Field(
+        0.23,
+        ge=-0.9,
+        le=5,
+        description="Relative change of the complaint rate per support ticket caused by the switch (C4: +23 %). Complaints escalate from vendor-handled tickets with bad experiences.",
+    )
+    wait_multiplier: float = Field(
+        2.5, ge=0.1, le=20, description="Vendor wait time relative to in-house. [C1, C5, C8]"
+    )
+    fcr_drop: float = Field(
+        0.15, ge=0, le=1, description="Fall in first-contact resolution at the vendor (absolute). [C5, C8]"
+    )
     extra_transfers: float = Field(0.5, ge=0, le=5, description="Extra mean transfers per vendor ticket. [C5, C8]")
     cost_per_ticket: float = Field(11.0, gt=0, le=1000, description="Cost (USD) of a vendor-handled ticket (C1, C8).")
-    return_segments: list[str] = Field(default_factory=list, description="Segments brought back in-house at return_date (history: corporate support back onshore, Nov 2003). [C1]")
-    return_date: dt.date | None = Field(None, description="Date the return_segments come back in-house (history: 2003-11-24). [C1]")
+    return_segments: list[str] = Field(
+        default_factory=list,
+        description="Segments brought back in-house at return_date (history: corporate support back onshore, Nov 2003). [C1]",
+    )
+    return_date: dt.date | None = Field(
+        None, description="Date the return_segments come back in-house (history: 2003-11-24). [C1]"
+    )
 
 
 class Crisis(_Section):
     """The 2005 service crisis and the 2006-07 recovery (C6, C7)."""
 
-    start: dt.date = Field(dt.date(2005, 6, 21), description="Start of the service crisis ('Dell Hell' first post, C6).")
+    start: dt.date = Field(
+        dt.date(2005, 6, 21), description="Start of the service crisis ('Dell Hell' first post, C6)."
+    )
     end: dt.date = Field(dt.date(2006, 7, 10), description="End of the crisis (Direct2Dell blog live, C7).")
-    wait_multiplier: float = Field(1.0, ge=0.1, le=20, description="Extra multiplier on vendor waits during the crisis (history: queue failures). [C6, C7]")
-    satisfaction_drop: float = Field(0.0, ge=-30, le=30, description="Extra change of the firm's index during the crisis, in points (history only; the case attributes the fall to the switch). [C5, C6]")
+    wait_multiplier: float = Field(
+        1.0,
+        ge=0.1,
+        le=20,
+        description="Extra multiplier on vendor waits during the crisis (history: queue failures). [C6, C7]",
+    )
+    satisfaction_drop: float = Field(
+        0.0,
+        ge=-30,
+        le=30,
+        description="Extra change of the firm's index during the crisis, in points (history only; the case attributes the fall to the switch). [C5, C6]",
+    )
 
 
 class Satisfaction(_Section):
     """ACSI-style surveys for the firm and competitor brands (C5)."""
 
     firm_baseline: float = Field(79.0, ge=0, le=100, description="The firm's index absent the switch (C5: 79 in 2004).")
-    firm_by_year: dict[int, float] = Field(default_factory=dict, description="Optional year -> index path of the firm absent the switch (history: the ACSI series); overrides firm_baseline. [C5]")
+    firm_by_year: dict[int, float] = Field(
+        default_factory=dict,
+        description="Optional year -> index path of the firm absent the switch (history: the ACSI series); overrides firm_baseline. [C5]",
+    )
     competitor_baseline: dict[str, float] = Field(
         default_factory=lambda: {"HP": 71.0, "Compaq": 69.0, "Gateway": 74.0, "Apple": 81.0, "Other": 74.0},
         description="Index of each competitor brand (C5 record: industry 74, Apple 81, HP 71, Compaq 69, Gateway 74).",
     )
-    respondents_per_quarter: int = Field(250, ge=10, le=100000, description="Survey respondents per brand per quarter (ACSI interviews ~250 per firm). [C5]")
-    response_sd: float = Field(14.0, gt=0, le=40, description="Standard deviation of individual scores (0-100) around the brand's index. [C5]")
-    contact_share: float = Field(0.4, gt=0, le=1, description="Share of the firm's respondents whose last year included a support contact. [C5]")
+    respondents_per_quarter: int = Field(
+        250,
+        ge=10,
+        le=100000,
+        description="Survey respondents per brand per quarter (ACSI interviews ~250 per firm). [C5]",
+    )
+    response_sd: float = Field(
+        14.0, gt=0, le=40, description="Standard deviation of individual scores (0-100) around the brand's index. [C5]"
+    )
+    contact_share: float = Field(
+        0.4, gt=0, le=1, description="Share of the firm's respondents whose last year included a support contact. [C5]"
+    )
 
 
 class Complaints(_Section):
@@ -167,9 +288,13 @@ class Complaints(_Section):
 class Market(_Section):
     """US PC market panel: buyers' brand choices by quarter (C2, C3)."""
 
-    share_before: float = Field(0.282, gt=0, lt=1, description="Expected US PC market share of the firm before the switch (C2: 28.2 %).")
+    share_before: float = Field(
+        0.282, gt=0, lt=1, description="Expected US PC market share of the firm before the switch (C2: 28.2 %)."
+    )
     share_after: float = Field(0.288, gt=0, lt=1, description="Expected share after the switch (C3: 28.8 %).")
-    buyers_per_quarter: int = Field(20000, ge=100, le=10_000_000, description="Panel buyers sampled per quarter. [C2, C3]")
+    buyers_per_quarter: int = Field(
+        20000, ge=100, le=10_000_000, description="Panel buyers sampled per quarter. [C2, C3]"
+    )
     competitor_split: dict[str, float] = Field(
         default_factory=lambda: {"HP": 0.35, "Compaq": 0.15, "Gateway": 0.10, "Apple": 0.08, "Other": 0.32},
         description="How the rest of the market splits among competitors (sums to 1). [C2, C3]",
@@ -179,17 +304,44 @@ class Market(_Section):
 class Supply(_Section):
     """Build-to-order supply chain vs a build-to-stock competitor (D1-D8, D13-D15)."""
 
-    inventory_days: float = Field(4.0, gt=0, le=365, description="Build-to-order days of supply in inventory (D3, D5; case 4, record 3-8).")
-    competitor_inventory_days: float = Field(80.0, gt=0, le=365, description="Build-to-stock competitor's days of supply (D4: 80).")
-    price_erosion_weekly: float = Field(0.01, ge=0, le=0.2, description="Component value lost per week in inventory (D4 record: ~1 %/week).")
-    supplier_lead_days: float = Field(2.0, gt=0, le=90, description="Mean supplier delivery lead time to the VMI hub (D2, D7).")
+    inventory_days: float = Field(
+        4.0, gt=0, le=365, description="Build-to-order days of supply in inventory (D3, D5; case 4, record 3-8)."
+    )
+    competitor_inventory_days: float = Field(
+        80.0, gt=0, le=365, description="Build-to-stock competitor's days of supply (D4: 80)."
+    )
+    price_erosion_weekly: float = Field(
+        0.01, ge=0, le=0.2, description="Component value lost per week in inventory (D4 record: ~1 %/week)."
+    )
+    supplier_lead_days: float = Field(
+        2.0, gt=0, le=90, description="Mean supplier delivery lead time to the VMI hub (D2, D7)."
+    )
     n_suppliers: int = Field(24, ge=4, le=500, description="Number of suppliers (D8: few, close suppliers).")
-    dpo_days: float = Field(70.0, ge=0, le=365, description="Mean days from supplier invoice to payment (cash conversion cycle record: 68-73). [D3]")
-    dso_days_business: float = Field(35.0, ge=0, le=365, description="Mean days from shipment to customer payment for business and public customers (consumers pay at order). [D3]")
+    dpo_days: float = Field(
+        70.0,
+        ge=0,
+        le=365,
+        description="Mean days from supplier invoice to payment (cash conversion cycle record: 68-73). [D3]",
+    )
+    dso_days_business: float = Field(
+        35.0,
+        ge=0,
+        le=365,
+        description="Mean days from shipment to customer payment for business and public customers (consumers pay at order). [D3]",
+    )
     build_days: float = Field(4.0, gt=0, le=60, description="Promised order-to-ship days (D14: quote a real date).")
-    on_time_rate: float = Field(0.93, ge=0, le=1, description="Expected share of orders shipped by the promised date (D14).")
-    cpu_generation_months: int = Field(9, ge=1, le=60, description="Months between new CPU generations (D4: a new 450 MHz chip).")
-    forecast_signal_share: float = Field(0.7, ge=0, le=1, description="Share of key-account orders announced in the sales pipeline ahead of time (D15: CRM signals).")
+    on_time_rate: float = Field(
+        0.93, ge=0, le=1, description="Expected share of orders shipped by the promised date (D14)."
+    )
+    cpu_generation_months: int = Field(
+        9, ge=1, le=60, description="Months between new CPU generations (D4: a new 450 MHz chip)."
+    )
+    forecast_signal_share: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Share of key-account orders announced in the sales pipeline ahead of time (D15: CRM signals).",
+    )
 
 
 class Scenario(_Section):
@@ -219,7 +371,9 @@ class Scenario(_Section):
             if bad:
                 raise ValueError(f"{key}: unknown segment(s) {bad}; allowed: {list(SEGMENTS)}")
         if not (self.world.start < self.outsourcing.start < self.world.end):
-            raise ValueError(f"outsourcing.start: must lie between world.start ({self.world.start}) and world.end ({self.world.end})")
+            raise ValueError(
+                f"outsourcing.start: must lie between world.start ({self.world.start}) and world.end ({self.world.end})"
+            )
         if self.crisis.end <= self.crisis.start:
             raise ValueError(f"crisis.end ({self.crisis.end}) must be after crisis.start ({self.crisis.start})")
         large = self.segments.mix["large_enterprise"] + self.segments.mix["public_sector"]
@@ -372,7 +526,9 @@ def _to_parameter_error(exc: ValidationError) -> ParameterError:
                 for attr, op in (("le", "<="), ("lt", "<")):
                     if getattr(m, attr, None) is not None:
                         hi, hi_op = getattr(m, attr), op
-            rng = " and ".join(x for x in (f"{lo_op} {lo}" if lo is not None else "", f"{hi_op} {hi}" if hi is not None else "") if x)
+            rng = " and ".join(
+                x for x in (f"{lo_op} {lo}" if lo is not None else "", f"{hi_op} {hi}" if hi is not None else "") if x
+            )
             msg = f"got {err.get('input')!r}; allowed: {rng}"
     elif err["type"] == "value_error":
         msg = str(ctx.get("error", msg))
@@ -403,6 +559,15 @@ def describe_parameters() -> list[dict[str, str]]:
     default = Scenario()
     for key in KNOWN_KEYS:
         f = _field_info(key)
-        rows.append({"key": key, "default": json.dumps(default.to_dict()[key.split(".")[0]].get(key.split(".")[1]) if "." in key else default.to_dict()[key]),
-                     "description": f.description or ""})
+        rows.append(
+            {
+                "key": key,
+                "default": json.dumps(
+                    default.to_dict()[key.split(".")[0]].get(key.split(".")[1])
+                    if "." in key
+                    else default.to_dict()[key]
+                ),
+                "description": f.description or "",
+            }
+        )
     return rows

@@ -19,10 +19,11 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,13 +40,26 @@ from .supply import SUPPLY, make_supply
 GENERATOR_VERSION = "5"
 MAX_CUSTOMERS = 5_000_000
 MAX_WORKERS = 64
-WORLD_TABLES = ("surveys", "market_panel", "suppliers", "supplier_truth", "components", "cpu_launches", "purchase_orders", "inventory_daily")
+WORLD_TABLES = (
+    "surveys",
+    "market_panel",
+    "suppliers",
+    "supplier_truth",
+    "components",
+    "cpu_launches",
+    "purchase_orders",
+    "inventory_daily",
+)
 
 
-def check_inputs(scenario: str, seed: Any, n_customers: Any, overrides: Mapping | None, workers: Any = 1, locale: str | None = None) -> Scenario:
+def check_inputs(
+    scenario: str, seed: Any, n_customers: Any, overrides: Mapping | None, workers: Any = 1, locale: str | None = None
+) -> Scenario:
     """Validate every input and return the scenario; raise :class:`ParameterError` before any work."""
     if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)):
-        raise ParameterError("n_customers", f"must be a whole number from 100 to {MAX_CUSTOMERS:,} (got {n_customers!r})")
+        raise ParameterError(
+            "n_customers", f"must be a whole number from 100 to {MAX_CUSTOMERS:,} (got {n_customers!r})"
+        )
     if not 100 <= n_customers <= MAX_CUSTOMERS:
         raise ParameterError("n_customers", f"must be from 100 to {MAX_CUSTOMERS:,} (got {n_customers:,})")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
@@ -64,7 +78,9 @@ def check_inputs(scenario: str, seed: Any, n_customers: Any, overrides: Mapping 
 
 def cache_key(sc: Scenario, seed: int, n_customers: int) -> str:
     """Hash of every input that shapes the bytes of a world."""
-    text = json.dumps({"v": GENERATOR_VERSION, "scenario": sc.to_dict(), "seed": int(seed), "n": int(n_customers)}, sort_keys=True)
+    text = json.dumps(
+        {"v": GENERATOR_VERSION, "scenario": sc.to_dict(), "seed": int(seed), "n": int(n_customers)}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -163,9 +179,15 @@ def generate(
             validate_folder(tmp, workers)
             timings["validation"] = time.perf_counter() - t2
         manifest = {
-            "generator_version": GENERATOR_VERSION, "preset": sc.preset, "seed": int(seed), "n_customers": int(n_customers),
-            "overrides": {k: _jsonable(v) for k, v in dict(overrides or {}).items()}, "scenario": sc.to_dict(),
-            "calibration": cal.to_dict(), "rows": rows, "block_size": BLOCK_SIZE,
+            "generator_version": GENERATOR_VERSION,
+            "preset": sc.preset,
+            "seed": int(seed),
+            "n_customers": int(n_customers),
+            "overrides": {k: _jsonable(v) for k, v in dict(overrides or {}).items()},
+            "scenario": sc.to_dict(),
+            "calibration": cal.to_dict(),
+            "rows": rows,
+            "block_size": BLOCK_SIZE,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         _write_duckdb(tmp)

@@ -21,7 +21,6 @@ import numpy as np
 from .orders import CPU_TIERS, PRODUCT_LINES, cpu_launch_days
 from .scenario import Scenario
 from .schema import CATS
-from .timeline import day_index
 
 SUPPLY = 4  # spawn-key table id
 HUBS = np.array(["Austin TX", "Nashville TN", "Xiamen", "Limerick", "Penang"])
@@ -77,7 +76,11 @@ def make_cpu_launches(sc: Scenario) -> dict:
     """Launch day and clock of every CPU generation."""
     days = cpu_launch_days(sc)
     g = np.arange(len(days))
-    return {"cpu_generation": g.astype(np.int16), "launch_day": days, "clock_mhz": np.rint(733 * 1.3**g).astype(np.int32)}
+    return {
+        "cpu_generation": g.astype(np.int16),
+        "launch_day": days,
+        "clock_mhz": np.rint(733 * 1.3**g).astype(np.int32),
+    }
 
 
 def _centred_mean(x: np.ndarray, w: int) -> np.ndarray:
@@ -93,7 +96,9 @@ def _centred_mean(x: np.ndarray, w: int) -> np.ndarray:
     return (c[:, hi] - c[:, lo]) / (hi - lo)
 
 
-def simulate_stock(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, pipeline: str) -> tuple[np.ndarray, np.ndarray]:
+def simulate_stock(
+    rng: np.random.Generator, sc: Scenario, demand: np.ndarray, pipeline: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Daily receipts and end-of-day stock (units) for a pipeline facing ``demand`` (category x day)."""
     n_cat, n_days = demand.shape
     level = _centred_mean(demand.astype(float), 28)
@@ -109,7 +114,9 @@ def simulate_stock(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, p
         d = sc.supply.competitor_inventory_days
         phase = (np.arange(n_days) % CYCLE) / CYCLE
         amp = min(15.0, 0.5 * d)
-        cover = (d + amp * (1 - 2 * phase - 1 / CYCLE))[None, :] * np.exp(0.05 * rng.standard_normal((n_cat, n_days)) - 0.00125)
+        cover = (d + amp * (1 - 2 * phase - 1 / CYCLE))[None, :] * np.exp(
+            0.05 * rng.standard_normal((n_cat, n_days)) - 0.00125
+        )
     target = np.rint(level * cover)
     receipts = np.zeros((n_cat, n_days))
     stock = np.zeros((n_cat, n_days))
@@ -125,7 +132,9 @@ def simulate_stock(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, p
     return receipts.astype(np.int64), stock.astype(np.int64)
 
 
-def make_supply(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, supplier_names: np.ndarray) -> dict[str, dict]:
+def make_supply(
+    rng: np.random.Generator, sc: Scenario, demand: np.ndarray, supplier_names: np.ndarray
+) -> dict[str, dict]:
     """All supply-chain tables from the firm's daily component demand."""
     n_cat, n_days = demand.shape
     sup = make_suppliers(rng, sc, supplier_names)
@@ -140,22 +149,34 @@ def make_supply(rng: np.random.Generator, sc: Scenario, demand: np.ndarray, supp
             pos.append(po_c)
             # stock is booked at what was paid: the market cost ~cover/2 ago (FIFO) times the
             # category's purchase-weighted supplier price level
-            paid_index = float(po_c["unit_cost"].dot(po_c["units"]) / max(
-                (unit_cost(sc, c, np.maximum(po_c["order_day"], 0)) * po_c["units"]).sum(), 1e-9))
+            paid_index = float(
+                po_c["unit_cost"].dot(po_c["units"])
+                / max((unit_cost(sc, c, np.maximum(po_c["order_day"], 0)) * po_c["units"]).sum(), 1e-9)
+            )
             cost_now = unit_cost(sc, c, days)
             book = np.maximum(unit_cost(sc, c, np.maximum(days - d_cover / 2.0, 0)), cost_now) * paid_index
-            inv.append({
-                "date_day": days, "pipeline": np.full(n_days, pipeline), "category": np.full(n_days, CATS[c]),
-                "consumed_units": demand[c], "receipts_units": receipts[c], "on_hand_units": stock[c],
-                "on_hand_value": np.round(stock[c] * book, 2),
-            })
+            inv.append(
+                {
+                    "date_day": days,
+                    "pipeline": np.full(n_days, pipeline),
+                    "category": np.full(n_days, CATS[c]),
+                    "consumed_units": demand[c],
+                    "receipts_units": receipts[c],
+                    "on_hand_units": stock[c],
+                    "on_hand_value": np.round(stock[c] * book, 2),
+                }
+            )
     inventory = {k: np.concatenate([x[k] for x in inv]) for k in inv[0]}
     po = {k: np.concatenate([x[k] for x in pos]) for k in pos[0]}
     po["po_id"] = np.arange(1, po["units"].size + 1, dtype=np.int64)
     return {
         "suppliers": {k: v for k, v in sup.items() if not k.startswith("_")},
-        "supplier_truth": {"supplier_id": sup["supplier_id"], "on_time_rate": sup["_on_time"],
-                           "defect_ppm": sup["_ppm"], "cost_index": sup["_cost_index"]},
+        "supplier_truth": {
+            "supplier_id": sup["supplier_id"],
+            "on_time_rate": sup["_on_time"],
+            "defect_ppm": sup["_ppm"],
+            "cost_index": sup["_cost_index"],
+        },
         "components": comps,
         "cpu_launches": make_cpu_launches(sc),
         "inventory_daily": inventory,
@@ -178,11 +199,21 @@ def _purchase_orders(rng, sc: Scenario, sup: dict, c: int, receipts: np.ndarray,
     order = delivery - lead
     on_time = rng.random(u.size) < sup["_on_time"][s_idx]
     promised = np.where(on_time, delivery + rng.integers(0, 2, u.size), delivery - rng.integers(1, 4, u.size))
-    cost = unit_cost(sc, c, np.maximum(order, 0)) * sup["_cost_index"][s_idx] * np.exp(0.01 * rng.standard_normal(u.size))
+    cost = (
+        unit_cost(sc, c, np.maximum(order, 0)) * sup["_cost_index"][s_idx] * np.exp(0.01 * rng.standard_normal(u.size))
+    )
     defects = rng.binomial(u, sup["_ppm"][s_idx] / 1e6)
     pay = delivery + np.maximum(0, np.rint(rng.normal(sc.supply.dpo_days, 8, u.size))).astype(np.int64)
     return {
-        "pipeline": np.full(u.size, pipeline), "supplier_id": sup["supplier_id"][s_idx], "category": np.full(u.size, CATS[c]),
-        "order_day": order, "promised_delivery_day": promised, "delivery_day": delivery, "units": u,
-        "unit_cost": np.round(cost, 2), "defective_units": defects, "invoice_day": delivery, "payment_day": pay,
+        "pipeline": np.full(u.size, pipeline),
+        "supplier_id": sup["supplier_id"][s_idx],
+        "category": np.full(u.size, CATS[c]),
+        "order_day": order,
+        "promised_delivery_day": promised,
+        "delivery_day": delivery,
+        "units": u,
+        "unit_cost": np.round(cost, 2),
+        "defective_units": defects,
+        "invoice_day": delivery,
+        "payment_day": pay,
     }

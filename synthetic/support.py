@@ -43,7 +43,9 @@ def in_crisis(sc: Scenario, days: np.ndarray) -> np.ndarray:
     return (days >= day_index(c.start, sc.world.start)) & (days < day_index(c.end, sc.world.start))
 
 
-def draw_contacts(rng: np.random.Generator, sc: Scenario, seg_codes: np.ndarray, days: np.ndarray) -> dict[str, np.ndarray]:
+def draw_contacts(
+    rng: np.random.Generator, sc: Scenario, seg_codes: np.ndarray, days: np.ndarray
+) -> dict[str, np.ndarray]:
     """Draw the operational record of support contacts.
 
     Returns arrays ``vendor`` (bool), ``wait_minutes``, ``transfers``, ``fcr`` (bool),
@@ -52,21 +54,34 @@ def draw_contacts(rng: np.random.Generator, sc: Scenario, seg_codes: np.ndarray,
     n = len(days)
     s, o = sc.support, sc.outsourcing
     vendor = vendor_handles(sc, seg_codes, days) & (rng.random(n) < o.vendor_share)
-    mult = np.where(vendor, o.wait_multiplier, 1.0) * np.where(vendor & in_crisis(sc, days), sc.crisis.wait_multiplier, 1.0)
+    mult = np.where(vendor, o.wait_multiplier, 1.0) * np.where(
+        vendor & in_crisis(sc, days), sc.crisis.wait_multiplier, 1.0
+    )
     wait = s.inhouse_wait_minutes * mult * np.exp(WAIT_SIGMA * rng.standard_normal(n))
     transfers = rng.poisson(s.inhouse_transfers + np.where(vendor, o.extra_transfers, 0.0))
     fcr = rng.random(n) < np.clip(s.inhouse_fcr - np.where(vendor, o.fcr_drop, 0.0), 0, 1)
     q = Q_WAIT * np.log(wait / s.inhouse_wait_minutes) + Q_FCR * (~fcr) + Q_TRANSFER * transfers
     csat = np.clip(np.rint(4.4 - 1.0 * q + 0.7 * rng.standard_normal(n)), 1, 5).astype(np.int8)
     cost = np.where(vendor, o.cost_per_ticket, s.inhouse_cost_per_ticket) * (1 + 0.25 * transfers)
-    return {"vendor": vendor, "wait_minutes": np.round(wait, 1), "transfers": transfers.astype(np.int16),
-            "fcr": fcr, "q": q, "csat": csat, "cost_usd": np.round(cost, 2)}
+    return {
+        "vendor": vendor,
+        "wait_minutes": np.round(wait, 1),
+        "transfers": transfers.astype(np.int16),
+        "fcr": fcr,
+        "q": q,
+        "csat": csat,
+        "cost_usd": np.round(cost, 2),
+    }
 
 
 def expected_q_gap(sc: Scenario) -> float:
     """Expected badness of a vendor contact minus an in-house one (outside the crisis)."""
     o = sc.outsourcing
-    return Q_WAIT * np.log(o.wait_multiplier) + Q_FCR * min(o.fcr_drop, sc.support.inhouse_fcr) + Q_TRANSFER * o.extra_transfers
+    return (
+        Q_WAIT * np.log(o.wait_multiplier)
+        + Q_FCR * min(o.fcr_drop, sc.support.inhouse_fcr)
+        + Q_TRANSFER * o.extra_transfers
+    )
 
 
 def expected_q_inhouse(sc: Scenario) -> float:

@@ -28,9 +28,18 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
 
 
 KEYS = {
-    "customers": "customer_id", "truth": "customer_id", "orders": "order_id", "support_tickets": "ticket_id",
-    "complaints": "complaint_id", "sales_pipeline": "opportunity_id", "surveys": "response_id", "market_panel": "buyer_id",
-    "suppliers": "supplier_id", "components": "component_id", "cpu_launches": "cpu_generation", "purchase_orders": "po_id",
+    "customers": "customer_id",
+    "truth": "customer_id",
+    "orders": "order_id",
+    "support_tickets": "ticket_id",
+    "complaints": "complaint_id",
+    "sales_pipeline": "opportunity_id",
+    "surveys": "response_id",
+    "market_panel": "buyer_id",
+    "suppliers": "supplier_id",
+    "components": "component_id",
+    "cpu_launches": "cpu_generation",
+    "purchase_orders": "po_id",
 }
 FOREIGN = [
     ("orders", "customer_id", "customers", "customer_id"),

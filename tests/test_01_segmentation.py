@@ -1,4 +1,4 @@
-"""Chapter 01 (customer segmentation): unit tests of casebook.segmentation, and the papermill
+"""Chapter 01 (customer segmentation): unit tests of casebook.analysis.segmentation, and the papermill
 test that the notebook's estimates follow the planted segmentation parameters.
 
 The unit tests simulate data with a known answer (a two-class population with a planted
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from casebook import segmentation as seg
+from casebook.analysis import segmentation as seg
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "01_segmentation.ipynb"
@@ -105,7 +105,10 @@ def _two_class_world(n=8000, share_logit=-0.6, slope=0.8, seed=0, exposure_noise
 
 def test_latent_class_recovers_planted_share_slope_and_profiles():
     w = _two_class_world()
-    inds = [seg.Binomial(w["promo"], w["orders"], name="promo"), seg.Poisson(w["contacts"], w["years"], name="contacts")]
+    inds = [
+        seg.Binomial(w["promo"], w["orders"], name="promo"),
+        seg.Poisson(w["contacts"], w["years"], name="contacts"),
+    ]
     fit = seg.fit_latent_class(inds, covariates=w["size"])
     assert fit.converged
     assert fit.share == pytest.approx(w["cls"].mean(), abs=0.02)
@@ -121,8 +124,10 @@ def test_latent_class_finds_no_structure_where_none_is_planted():
     n = 6000
     orders = rng.integers(1, 12, n)
     years = rng.uniform(0.5, 9, n)
-    inds = [seg.Binomial(rng.binomial(orders, 0.3), orders, name="promo"),
-            seg.Poisson(rng.poisson(2.0 * years), years, name="contacts")]
+    inds = [
+        seg.Binomial(rng.binomial(orders, 0.3), orders, name="promo"),
+        seg.Poisson(rng.poisson(2.0 * years), years, name="contacts"),
+    ]
     fit = seg.fit_latent_class(inds)
     assert seg.one_class_bic(inds) < fit.bic  # BIC prefers one class
     # whatever split EM finds, the two classes behave almost alike
@@ -151,7 +156,9 @@ def test_uncertain_exposure_mixture_removes_the_bias_of_a_wrong_exposure():
     alive = rng.random(short.size) < p_alive
     contacts = rng.poisson(np.where(w["cls"], 6.0, 1.0) * np.where(alive, w["years"], short))
     binom = seg.Binomial(w["orders"] * 0, w["orders"], name="no information")  # share comes from contacts alone
-    mix = seg.fit_latent_class([seg.Poisson(contacts, short, None, "contacts", exposure_alt=w["years"], p_alt=p_alive), binom])
+    mix = seg.fit_latent_class(
+        [seg.Poisson(contacts, short, None, "contacts", exposure_alt=w["years"], p_alt=p_alive), binom]
+    )
     naive = seg.fit_latent_class([seg.Poisson(contacts, w["years"], None, "contacts"), binom])
     truth = w["cls"].mean()
     assert mix.share == pytest.approx(truth, abs=0.02)
@@ -161,9 +168,14 @@ def test_uncertain_exposure_mixture_removes_the_bias_of_a_wrong_exposure():
 
 def test_bootstrap_latent_class_interval_covers_the_planted_share():
     w = _two_class_world(seed=7, n=4000)
-    inds = [seg.Binomial(w["promo"], w["orders"], name="promo"), seg.Poisson(w["contacts"], w["years"], name="contacts")]
+    inds = [
+        seg.Binomial(w["promo"], w["orders"], name="promo"),
+        seg.Poisson(w["contacts"], w["years"], name="contacts"),
+    ]
     fit = seg.fit_latent_class(inds, covariates=w["size"])
-    ci = seg.bootstrap_latent_class(fit, inds, lambda f, idx: [f.share, f.coef[1]], covariates=w["size"], n_boot=40, seed=1)
+    ci = seg.bootstrap_latent_class(
+        fit, inds, lambda f, idx: [f.share, f.coef[1]], covariates=w["size"], n_boot=40, seed=1
+    )
     assert ci.shape == (2, 2)
     assert ci[0, 0] < w["cls"].mean() < ci[0, 1]
     assert ci[1, 0] < 0.8 < ci[1, 1]
@@ -224,7 +236,9 @@ def test_migration_matrix_counts_moves_and_skips_missing():
 
 
 def test_cumulative_counts():
-    c = seg.cumulative_counts(np.array([0, 0, 1, 2]), np.array([0, 2, 1, 1]), 3, 3, weights=np.array([1.0, 2.0, 5.0, 1.0]))
+    c = seg.cumulative_counts(
+        np.array([0, 0, 1, 2]), np.array([0, 2, 1, 1]), 3, 3, weights=np.array([1.0, 2.0, 5.0, 1.0])
+    )
     assert c.tolist() == [[1, 1, 3], [0, 5, 5], [0, 1, 1]]
     with pytest.raises(ValueError):
         seg.cumulative_counts(np.array([3]), np.array([0]), 3, 3)
@@ -239,16 +253,24 @@ def test_period_share_recovers_a_planted_share_and_its_interval_covers_it():
     assert lo < 0.02 < hi and lo < est < hi
     assert seg.active_share_by_period(active, flag).shape == (q,)
     # a flag that depends on the period (2-d) gives the same answer when it does not change
-    assert seg.bootstrap_period_share(active, np.repeat(flag[:, None], q, 1), n_boot=300, seed=2) == pytest.approx((est, lo, hi))
+    assert seg.bootstrap_period_share(active, np.repeat(flag[:, None], q, 1), n_boot=300, seed=2) == pytest.approx(
+        (est, lo, hi)
+    )
     with pytest.raises(ValueError):
         seg.bootstrap_period_share(np.zeros((5, 2), bool), np.ones(5, bool))
 
 
 # --------------------------------------------------------------------------- RFM and clustering
 def test_rfm_table_and_scores():
-    orders = pd.DataFrame({"customer_id": [1, 1, 2, 3, 3, 3],
-                           "order_date": pd.to_datetime(["2008-01-01", "2008-12-01", "2005-06-30", "2008-12-30", "2008-11-30", "2007-01-01"]),
-                           "revenue": [100.0, 300.0, 50.0, 10.0, 20.0, 30.0]})
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3, 3, 3],
+            "order_date": pd.to_datetime(
+                ["2008-01-01", "2008-12-01", "2005-06-30", "2008-12-30", "2008-11-30", "2007-01-01"]
+            ),
+            "revenue": [100.0, 300.0, 50.0, 10.0, 20.0, 30.0],
+        }
+    )
     rfm = seg.rfm_table(orders, pd.Timestamp("2008-12-31"))
     assert rfm.loc[1].tolist() == [30.0, 2.0, 200.0]
     assert rfm.loc[3, "recency_days"] == 1 and rfm.loc[3, "frequency"] == 3 and rfm.loc[3, "monetary"] == 20
@@ -276,6 +298,8 @@ MOVED = {
     "spend.key_account_discount": 0.08,
     "segments.mix": {"consumer": 0.6, "small_business": 0.26, "large_enterprise": 0.09, "public_sector": 0.05},
 }
+
+
 # Planted values the notebook's estimate cannot cover until the generator changes (see the chapter's
 # "Check against the truth"): the spend calibration draws one noise term per customer instead of one
 # per order (realised top-20 % share sits ~0.01 below its target), and relationship_size_link is planted
@@ -284,10 +308,14 @@ def _run(tmp: Path, data_dir: Path, name: str, overrides: dict) -> dict:
     import papermill as pm
 
     out = tmp / f"{name}.json"
-    pm.execute_notebook(str(NOTEBOOK), str(tmp / f"{name}.ipynb"), kernel_name="python3", progress_bar=False,
-                        cwd=str(NOTEBOOK.parent),
-                        parameters=dict(seed=7, n_customers=N_TEST, overrides=overrides, data_dir=str(data_dir),
-                                        results_path=str(out)))
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(tmp / f"{name}.ipynb"),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(NOTEBOOK.parent),
+        parameters=dict(seed=7, n_customers=N_TEST, overrides=overrides, data_dir=str(data_dir), results_path=str(out)),
+    )
     return {(r["claim"], r["quantity"]): r for r in json.loads(out.read_text())}
 
 
@@ -308,7 +336,9 @@ def test_required_records_are_written(runs):
     for claim in ("A2", "A6", "A8", "A10"):
         recs = [r for (c, _), r in base.items() if c == claim]
         assert recs, f"no record for {claim}"
-        assert any(r["ci_low"] is not None and (r["planted"] is not None or r["claimed"] is not None) for r in recs), claim
+        assert any(r["ci_low"] is not None and (r["planted"] is not None or r["claimed"] is not None) for r in recs), (
+            claim
+        )
     a8 = base[("A8", "share of revenue from the top 20% of customers")]
     assert a8["planted"] == 0.8 and a8["claimed"] == 0.8 and 0 < a8["estimate"] < 1 and a8["unit"] == "fraction"
 

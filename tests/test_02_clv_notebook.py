@@ -1,4 +1,4 @@
-"""Chapter 02 (customer lifetime value): unit tests of casebook.retention, and the papermill
+"""Chapter 02 (customer lifetime value): unit tests of casebook.analysis.retention, and the papermill
 test that the notebook's estimates follow the planted purchase/drop-out process.
 
 The unit tests check the quadrature against the BG/NBD and MBG/NBD closed forms and against
@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from scipy.special import hyp2f1
 
-from casebook import clv
-from casebook import retention as rt
+from casebook.analysis import clv
+from casebook.analysis import retention as rt
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "02_clv.ipynb"
@@ -78,8 +78,16 @@ def test_mbg_expected_purchases_match_the_closed_form():
     x, tx, T = _histories(seed=1)
     t = 104.0
     z = t / (p["alpha"] + T + t)
-    exact = ((p["a"] + p["b"] + x) / (p["a"] - 1) * (1 - ((p["alpha"] + T) / (p["alpha"] + T + t)) ** (p["r"] + x)
-             * hyp2f1(p["r"] + x, p["b"] + x + 1, p["a"] + p["b"] + x, z)) * m.p_alive(x, tx, T))
+    exact = (
+        (p["a"] + p["b"] + x)
+        / (p["a"] - 1)
+        * (
+            1
+            - ((p["alpha"] + T) / (p["alpha"] + T + t)) ** (p["r"] + x)
+            * hyp2f1(p["r"] + x, p["b"] + x + 1, p["a"] + p["b"] + x, z)
+        )
+        * m.p_alive(x, tx, T)
+    )
     np.testing.assert_allclose(m.expected_purchases(t, x, tx, T), exact, rtol=1e-7)
 
 
@@ -90,11 +98,17 @@ def test_discounted_value_of_a_new_customer_matches_simulation():
     lam = rng.gamma(TRUE["r"], 1 / TRUE["alpha"], n)
     p = rng.beta(TRUE["a"], TRUE["b"], n)
     horizon = 522.0
-    for model, alive in ((rt.MBGNBDResult.from_params(TRUE), rng.random(n) >= p),  # MBG: may quit at once
-                         (clv.BGNBDResult.from_params(TRUE), np.ones(n, bool))):  # BG/NBD: never at time 0
+    for model, alive in (
+        (rt.MBGNBDResult.from_params(TRUE), rng.random(n) >= p),  # MBG: may quit at once
+        (clv.BGNBDResult.from_params(TRUE), np.ones(n, bool)),
+    ):  # BG/NBD: never at time 0
         sims = rt.oracle_discounted_purchases(lam, p, alive, horizon, WEEKLY_10PC)
         model_value = float(np.asarray(rt.discounted_purchases(model, 0, 0, 0, horizon, WEEKLY_10PC))[0])
-        assert abs(model_value - sims.mean()) < 4 * sims.std() / math.sqrt(n), (type(model).__name__, model_value, sims.mean())
+        assert abs(model_value - sims.mean()) < 4 * sims.std() / math.sqrt(n), (
+            type(model).__name__,
+            model_value,
+            sims.mean(),
+        )
 
 
 def test_discounting_and_dropout_scale_limits():
@@ -107,7 +121,9 @@ def test_discounting_and_dropout_scale_limits():
     # no future drop-out: purchases = P(alive) E[lambda | alive] (1 - e^{-delta H}) / delta
     no_drop = np.asarray(rt.discounted_purchases(m, x, tx, T, H, d, dropout_scale=0.0))
     delta = math.log1p(d)
-    expected = np.asarray(m.p_alive(x, tx, T)) * (TRUE["r"] + x) / (TRUE["alpha"] + T) * (1 - math.exp(-delta * H)) / delta
+    expected = (
+        np.asarray(m.p_alive(x, tx, T)) * (TRUE["r"] + x) / (TRUE["alpha"] + T) * (1 - math.exp(-delta * H)) / delta
+    )
     np.testing.assert_allclose(no_drop, expected, rtol=1e-9)
     # fewer drop-outs -> more purchases and more time alive, monotonically
     vals = [np.asarray(rt.discounted_purchases(m, x, tx, T, H, d, dropout_scale=k)).sum() for k in (1.0, 0.7, 0.4)]
@@ -174,7 +190,10 @@ def test_mbg_gradient_matches_finite_differences(mbg_sim):
         up, dn = theta.copy(), theta.copy()
         up[i] += h
         dn[i] -= h
-        fd = (rt.mbgnbd_loglik(up, s["frequency"], s["recency"], s["T"]) - rt.mbgnbd_loglik(dn, s["frequency"], s["recency"], s["T"])) / (2 * h)
+        fd = (
+            rt.mbgnbd_loglik(up, s["frequency"], s["recency"], s["T"])
+            - rt.mbgnbd_loglik(dn, s["frequency"], s["recency"], s["T"])
+        ) / (2 * h)
         assert g[i] == pytest.approx(fd, rel=1e-5, abs=1e-6)
 
 
@@ -241,11 +260,21 @@ def test_simulate_mbgnbd_one_off_share():
 @pytest.fixture
 def toy_orders():
     """Five customers over 2000-2003; customer 5 acquired before the record starts."""
-    rows = [(1, "2000-03-01"), (1, "2000-09-01"), (1, "2001-05-01"), (1, "2002-05-01"),  # 2000, 2001, 2002
-            (2, "2000-06-01"),  # one-off
-            (3, "2001-02-01"), (3, "2003-02-01"),  # lapses in 2002, returns 2003
-            (4, "2002-07-01"), (4, "2003-01-05"),  # new in 2002
-            (5, "2000-01-10"), (5, "2001-01-10"), (5, "2002-01-10"), (5, "2003-01-10")]
+    rows = [
+        (1, "2000-03-01"),
+        (1, "2000-09-01"),
+        (1, "2001-05-01"),
+        (1, "2002-05-01"),  # 2000, 2001, 2002
+        (2, "2000-06-01"),  # one-off
+        (3, "2001-02-01"),
+        (3, "2003-02-01"),  # lapses in 2002, returns 2003
+        (4, "2002-07-01"),
+        (4, "2003-01-05"),  # new in 2002
+        (5, "2000-01-10"),
+        (5, "2001-01-10"),
+        (5, "2002-01-10"),
+        (5, "2003-01-10"),
+    ]
     orders = pd.DataFrame(rows, columns=["customer_id", "order_date"])
     orders["order_date"] = pd.to_datetime(orders["order_date"])
     acq = pd.Series({1: 2000, 2: 2000, 3: 2001, 4: 2002, 5: 1998}, name="acquisition_year")
@@ -322,8 +351,13 @@ def chapter_runs(world_dir, tmp_path_factory):
     for name, overrides in RUNS.items():
         res = out / f"{name}.json"
         papermill.execute_notebook(
-            str(NOTEBOOK), str(out / f"{name}.ipynb"), kernel_name="python3", cwd=str(NOTEBOOK.parent),
-            parameters=dict(seed=7, n_customers=5_000, overrides=overrides, data_dir=str(world_dir), results_path=str(res)),
+            str(NOTEBOOK),
+            str(out / f"{name}.ipynb"),
+            kernel_name="python3",
+            cwd=str(NOTEBOOK.parent),
+            parameters=dict(
+                seed=7, n_customers=5_000, overrides=overrides, data_dir=str(world_dir), results_path=str(res)
+            ),
             progress_bar=False,
         )
         results[name] = {r["quantity"]: r for r in json.loads(res.read_text(encoding="utf-8"))}
@@ -338,14 +372,21 @@ def _inside(rec, slack=0.0):
 @pytest.mark.slow
 def test_notebook_recovers_the_planted_process(chapter_runs):
     for name, recs in chapter_runs.items():
-        for q in ("purchase rate of an active customer (per year)", "drop-out chance after a purchase (mean)",
-                  "purchase-rate heterogeneity (gamma shape r)"):
+        for q in (
+            "purchase rate of an active customer (per year)",
+            "drop-out chance after a purchase (mean)",
+            "purchase-rate heterogeneity (gamma shape r)",
+        ):
             assert _inside(recs[q], slack=0.5), (name, recs[q])  # within ~2.9 standard errors
         assert recs["drop-out chance after a purchase (mean)"]["planted"] == (0.25 if name == "churny" else 0.12)
         for rec in recs.values():
             assert rec["ci_low"] is None or rec["ci_low"] <= rec["estimate"] <= rec["ci_high"], rec
-        for q in ("customer equity: 10-year discounted margin", "10-year value of a new customer (revenue, disc.)",
-                  "equity change from 5 points less annual churn", "annual retention rate (standard formula, pooled)"):
+        for q in (
+            "customer equity: 10-year discounted margin",
+            "10-year value of a new customer (revenue, disc.)",
+            "equity change from 5 points less annual churn",
+            "annual retention rate (standard formula, pooled)",
+        ):
             assert recs[q]["ci_low"] is not None, (name, q)  # every headline number comes with an interval
         assert {r["claim"] for r in recs.values()} >= {"B1", "B2", "B3", "B5", "B6", "B7"}
 
@@ -358,9 +399,18 @@ def test_more_dropout_lowers_retention_p_alive_and_equity(chapter_runs):
         return recs[q]["estimate"]
 
     # the drop-out estimate follows the planted value ...
-    assert est(churny, "drop-out chance after a purchase (mean)") > est(base, "drop-out chance after a purchase (mean)") + 0.08
+    assert (
+        est(churny, "drop-out chance after a purchase (mean)")
+        > est(base, "drop-out chance after a purchase (mean)") + 0.08
+    )
     # ... and everything downstream moves the right way, beyond the intervals
-    for q in ("annual retention rate (standard formula, pooled)", "mean P(alive) of all customers today",
-              "customer equity: 10-year discounted margin", "10-year value of a new customer (revenue, disc.)"):
+    for q in (
+        "annual retention rate (standard formula, pooled)",
+        "mean P(alive) of all customers today",
+        "customer equity: 10-year discounted margin",
+        "10-year value of a new customer (revenue, disc.)",
+    ):
         assert churny[q]["ci_high"] < base[q]["ci_low"], (q, churny[q], base[q])
-    assert est(churny, "share of new customers who never buy again") > est(base, "share of new customers who never buy again")
+    assert est(churny, "share of new customers who never buy again") > est(
+        base, "share of new customers who never buy again"
+    )

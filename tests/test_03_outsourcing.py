@@ -1,4 +1,4 @@
-"""Chapter 03 (outsourced support vs satisfaction): unit tests of ``casebook.causal`` and the
+"""Chapter 03 (outsourced support vs satisfaction): unit tests of ``casebook.analysis.causal`` and the
 papermill test that the notebook's estimates follow the planted outsourcing parameters.
 
 The unit tests plant an effect in simulated data and check that each design finds it, that
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from casebook import causal
+from casebook.analysis import causal
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_outsourcing_satisfaction.ipynb"
 
@@ -41,8 +41,12 @@ def test_its_design_columns():
 
 
 def test_period_index_matches_a_hand_computation():
-    df = pd.DataFrame({"d": pd.to_datetime(["2004-01-05", "2004-01-20", "2004-02-03", "2004-02-10", "2004-02-11"]),
-                       "score": [70.0, 80.0, 60.0, 90.0, 75.0]})
+    df = pd.DataFrame(
+        {
+            "d": pd.to_datetime(["2004-01-05", "2004-01-20", "2004-02-03", "2004-02-10", "2004-02-11"]),
+            "score": [70.0, 80.0, 60.0, 90.0, 75.0],
+        }
+    )
     out = causal.period_index(df, "d")
     assert list(out.index.astype(str)) == ["2004-01", "2004-02"]
     assert out["index"].tolist() == [75.0, 75.0]
@@ -96,7 +100,9 @@ def test_its_rejects_bad_input():
     with pytest.raises(ValueError, match="maxlags"):
         causal.segmented_its(y, 20, maxlags=-1)
     with pytest.raises(ValueError, match="not in the series"):
-        causal.segmented_its(pd.Series(y, index=pd.period_range("2000-01", periods=40, freq="M")), pd.Period("1990-01", freq="M"))
+        causal.segmented_its(
+            pd.Series(y, index=pd.period_range("2000-01", periods=40, freq="M")), pd.Period("1990-01", freq="M")
+        )
 
 
 def test_placebo_its_uses_only_the_pre_period_and_finds_nothing_there():
@@ -152,7 +158,9 @@ def test_placebo_in_space_ranks_the_treated_unit_first_only_when_treated():
     first = []
     for s in range(120):
         p0 = causal.simulate_panel(effect=0.0, n_controls=5, seed=3000 + s)
-        first.append(causal.placebo_in_space(p0, "treated", np.arange(len(p0)) >= 54).attrs["p_value"] == pytest.approx(1 / 6))
+        first.append(
+            causal.placebo_in_space(p0, "treated", np.arange(len(p0)) >= 54).attrs["p_value"] == pytest.approx(1 / 6)
+        )
     assert 0.05 <= np.mean(first) <= 0.32  # 1 in 6 by chance
     with pytest.raises(ValueError, match="treated"):
         causal.placebo_in_space(p, "nobody", np.arange(len(p)) >= 54)
@@ -240,14 +248,25 @@ def test_wilson_interval_edges():
 def _run_chapter(tmp: Path, data_dir: Path, name: str, overrides: dict) -> list[dict]:
     import papermill as pm
 
-    from casebook.build import inline_matplotlib_env
+    from casebook.book.build import inline_matplotlib_env
 
     out = tmp / f"{name}.json"
     with inline_matplotlib_env():
-        pm.execute_notebook(str(NOTEBOOK), str(tmp / f"{name}.ipynb"), kernel_name="python3", progress_bar=False,
-                            cwd=str(NOTEBOOK.parent),
-                            parameters=dict(seed=7, n_customers=10_000, scenario="case", overrides=overrides,
-                                            data_dir=str(data_dir), results_path=str(out)))
+        pm.execute_notebook(
+            str(NOTEBOOK),
+            str(tmp / f"{name}.ipynb"),
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(NOTEBOOK.parent),
+            parameters=dict(
+                seed=7,
+                n_customers=10_000,
+                scenario="case",
+                overrides=overrides,
+                data_dir=str(data_dir),
+                results_path=str(out),
+            ),
+        )
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -255,8 +274,12 @@ def _run_chapter(tmp: Path, data_dir: Path, name: str, overrides: dict) -> list[
 def chapter_runs(tmp_path_factory, world_dir):
     """Two runs of the chapter: a bigger planted effect than the case's, and none at all."""
     tmp = tmp_path_factory.mktemp("ch03")
-    big = _run_chapter(tmp, world_dir, "big", {"outsourcing.satisfaction_effect": -10.0, "outsourcing.complaint_growth": 0.8})
-    none = _run_chapter(tmp, world_dir, "none", {"outsourcing.satisfaction_effect": 0.0, "outsourcing.complaint_growth": 0.0})
+    big = _run_chapter(
+        tmp, world_dir, "big", {"outsourcing.satisfaction_effect": -10.0, "outsourcing.complaint_growth": 0.8}
+    )
+    none = _run_chapter(
+        tmp, world_dir, "none", {"outsourcing.satisfaction_effect": 0.0, "outsourcing.complaint_growth": 0.0}
+    )
     return big, none
 
 

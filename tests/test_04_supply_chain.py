@@ -1,4 +1,4 @@
-"""Chapter 04 (supply chain and CRM integration): unit tests of casebook.supply, and the
+"""Chapter 04 (supply chain and CRM integration): unit tests of casebook.analysis.supply, and the
 papermill test that the notebook's estimates follow the planted supply-chain parameters.
 
 The unit tests simulate small systems with a known answer (an order-up-to inventory with
@@ -10,14 +10,13 @@ where nothing was planted. The two papermill runs (marked ``slow``) execute the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from casebook import supply as sc
+from casebook.analysis import supply as sc
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "04_supply_chain_crm.ipynb"
@@ -234,13 +233,25 @@ def test_safety_stock():
 def _run_chapter(tmp_path: Path, data_dir: Path, name: str, overrides: dict) -> dict:
     import papermill as pm
 
-    from casebook.results import read_results
+    from casebook.analysis.results import read_results
 
     out = tmp_path / f"{name}.ipynb"
     res = tmp_path / f"{name}.json"
-    pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False,
-                        parameters=dict(seed=7, n_customers=5_000, scenario="case", overrides=overrides,
-                                        data_dir=str(data_dir), results_path=str(res)))
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        kernel_name="python3",
+        cwd=str(NOTEBOOK.parent),
+        progress_bar=False,
+        parameters=dict(
+            seed=7,
+            n_customers=5_000,
+            scenario="case",
+            overrides=overrides,
+            data_dir=str(data_dir),
+            results_path=str(res),
+        ),
+    )
     return {(r.claim, r.quantity): r for r in read_results(res)}
 
 
@@ -270,8 +281,13 @@ def test_notebook_writes_the_required_records(chapter_runs):
     assert d4.planted == 76 and d4.claimed == 69
     ccc = _find(base, "D-CCC", "cash conversion cycle")
     assert -45 < ccc.estimate < -30
-    for claim, starts in (("D14", "orders shipped"), ("D10", "online share"), ("D-CCC", "days to pay suppliers"),
-                          ("D7", "supplier lead time"), ("D4", "weekly component price erosion")):
+    for claim, starts in (
+        ("D14", "orders shipped"),
+        ("D10", "online share"),
+        ("D-CCC", "days to pay suppliers"),
+        ("D7", "supplier lead time"),
+        ("D4", "weekly component price erosion"),
+    ):
         r = _find(base, claim, starts)
         assert r.planted_inside, f"{claim} {r.quantity}: planted {r.planted} outside [{r.ci_low}, {r.ci_high}]"
 
@@ -292,8 +308,13 @@ def test_days_of_supply_obsolescence_and_time_to_market_follow_the_world(chapter
         loss = _find(recs, "D4", "value lost to erosion")
         assert loss.estimate == pytest.approx(loss.planted, rel=0.15)
     # and they move with the planted parameters
-    shift = _find(alt, "D3", "days of supply, build-to-order").estimate - _find(base, "D3", "days of supply, build-to-order").estimate
+    shift = (
+        _find(alt, "D3", "days of supply, build-to-order").estimate
+        - _find(base, "D3", "days of supply, build-to-order").estimate
+    )
     assert 4.5 < shift < 8.5  # planted shift: 6 days
     gap_change = _find(base, "D4", "days sooner").estimate - _find(alt, "D4", "days sooner").estimate
     assert 25 < gap_change < 70  # planted change: 76 - 30 = 46 days
-    assert _find(alt, "D4", "value lost to erosion").estimate < 0.5 * _find(base, "D4", "value lost to erosion").estimate
+    assert (
+        _find(alt, "D4", "value lost to erosion").estimate < 0.5 * _find(base, "D4", "value lost to erosion").estimate
+    )

@@ -21,8 +21,10 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 FIXTURES = Path(__file__).parent / "fixtures"
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} "
-                "(apt-get install chromium chromium-driver)", allow_module_level=True)
+    pytest.skip(
+        f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
 selenium = pytest.importorskip("selenium", reason="selenium is not installed (pip install -e .[dev])")
 
 from selenium import webdriver  # noqa: E402
@@ -34,16 +36,28 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 def site(tmp_path_factory) -> Path:
     """The fixture notebooks built once per session (shared with tests/test_build.py)."""
     import synthetic
-
-    from casebook import cli
+    from casebook.book import cli
 
     out = tmp_path_factory.getbasetemp() / "casebook-browser-build" / "out"  # its own build: test_build checks its own
     if not (out / "build.json").is_file():
         with pytest.MonkeyPatch.context() as mp:  # the fixture chapters use no generated data
             mp.setattr(synthetic, "load", lambda **kw: None, raising=False)
-            rc = cli.main(["build", "--notebooks", str(FIXTURES / "notebooks"), "--config",
-                           str(FIXTURES / "casebook-test.yml"), "--profile", "fixture", "--out", str(out),
-                           "--data-dir", str(out.parent / "data"), "--quiet"])
+            rc = cli.main(
+                [
+                    "build",
+                    "--notebooks",
+                    str(FIXTURES / "notebooks"),
+                    "--config",
+                    str(FIXTURES / "casebook-test.yml"),
+                    "--profile",
+                    "fixture",
+                    "--out",
+                    str(out),
+                    "--data-dir",
+                    str(out.parent / "data"),
+                    "--quiet",
+                ]
+            )
         assert rc == 0
     return out
 
@@ -53,9 +67,18 @@ def driver():
     profile = tempfile.mkdtemp(prefix="casebook-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync",
-                "--window-size=1280,800", f"--user-data-dir={profile}"):
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1280,800",
+        f"--user-data-dir={profile}",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
@@ -101,8 +124,7 @@ def _assert_offline(driver, page: str) -> None:
 
 
 def _images_loaded(driver) -> list[int]:
-    return driver.execute_script(
-        "return Array.from(document.images).map(i => i.complete ? i.naturalWidth : -1);")
+    return driver.execute_script("return Array.from(document.images).map(i => i.complete ? i.naturalWidth : -1);")
 
 
 def test_index_renders_offline(driver, site):
@@ -131,8 +153,9 @@ def test_chapter_page_renders_with_figure(driver, site):
 
 def test_slides_initialise_reveal_offline(driver, site):
     _open(driver, site / "slides" / "01_alpha.slides.html")
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script(
-        "return typeof Reveal !== 'undefined' && Reveal.isReady();"))
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return typeof Reveal !== 'undefined' && Reveal.isReady();")
+    )
     assert driver.execute_script("return document.querySelector('.reveal .slides section') !== null;")
     assert driver.execute_script("return Reveal.getTotalSlides();") == 6
     assert "slides" in driver.title

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from casebook import build, cli, render
+from casebook.book import build, cli, render
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOTEBOOKS = FIXTURES / "notebooks"
@@ -53,8 +53,20 @@ def _main(argv: list[str]) -> int:
 
 
 def _build_args(notebooks: Path, out: Path, data: Path) -> list[str]:
-    return ["build", "--notebooks", str(notebooks), "--config", str(CONFIG), "--profile", "fixture",
-            "--out", str(out), "--data-dir", str(data), "--quiet"]
+    return [
+        "build",
+        "--notebooks",
+        str(notebooks),
+        "--config",
+        str(CONFIG),
+        "--profile",
+        "fixture",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(data),
+        "--quiet",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +82,24 @@ def built(tmp_path_factory):
 def test_build_succeeds_and_writes_every_output(built):
     out, rc, _ = built
     assert rc == 0
-    for rel in ["index.html", "build.json", "scorecard.html", "scorecard.csv", "scorecard.json",
-                "pages/01_alpha.html", "pages/02_beta.html",
-                "slides/01_alpha.slides.html", "slides/02_beta.slides.html",
-                "notebooks/01_alpha.ipynb", "notebooks/02_beta.ipynb",
-                "results/01_alpha.json", "results/02_beta.json",
-                "assets/reveal.js/dist/reveal.js", "assets/reveal.js/plugin/notes/notes.js", "assets/slides.css"]:
+    for rel in [
+        "index.html",
+        "build.json",
+        "scorecard.html",
+        "scorecard.csv",
+        "scorecard.json",
+        "pages/01_alpha.html",
+        "pages/02_beta.html",
+        "slides/01_alpha.slides.html",
+        "slides/02_beta.slides.html",
+        "notebooks/01_alpha.ipynb",
+        "notebooks/02_beta.ipynb",
+        "results/01_alpha.json",
+        "results/02_beta.json",
+        "assets/reveal.js/dist/reveal.js",
+        "assets/reveal.js/plugin/notes/notes.js",
+        "assets/slides.css",
+    ]:
         assert (out / rel).is_file(), rel
     figures = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert figures == ["01_alpha-fig01-spend-per-customer.png", "02_beta-fig01-waiting-time.png"]
@@ -85,8 +109,9 @@ def test_build_succeeds_and_writes_every_output(built):
 
 def test_data_generated_once_with_the_profile_parameters(built):
     out, _, calls = built
-    assert calls == [{"scenario": "case", "seed": 3, "n_customers": 1000, "overrides": {},
-                      "data_dir": str(out.parent / "data")}]
+    assert calls == [
+        {"scenario": "case", "seed": 3, "n_customers": 1000, "overrides": {}, "data_dir": str(out.parent / "data")}
+    ]
 
 
 def test_chapters_ran_with_build_parameters(built):
@@ -187,8 +212,15 @@ def test_index_links_everything_and_names_profile_and_seed(built):
     out, _, _ = built
     index = (out / "index.html").read_text()
     assert "fixture" in index and re.search(r'id="seed">3<', index)
-    for href in ["pages/01_alpha.html", "pages/02_beta.html", "slides/01_alpha.slides.html",
-                 "slides/02_beta.slides.html", "scorecard.html", "scorecard.csv", "scorecard.json"]:
+    for href in [
+        "pages/01_alpha.html",
+        "pages/02_beta.html",
+        "slides/01_alpha.slides.html",
+        "slides/02_beta.slides.html",
+        "scorecard.html",
+        "scorecard.csv",
+        "scorecard.json",
+    ]:
         assert f'href="{href}"' in index
         assert (out / href).is_file()
 
@@ -198,7 +230,10 @@ def test_scorecard_rows(built):
     with open(out / "scorecard.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["chapter"], r["claim"], r["verdict"]) for r in rows] == [
-        ("01_alpha", "A8", "reproduced"), ("01_alpha", "B4", "reproduced"), ("02_beta", "X1", "reported")]
+        ("01_alpha", "A8", "reproduced"),
+        ("01_alpha", "B4", "reproduced"),
+        ("02_beta", "X1", "reported"),
+    ]
     data = json.loads((out / "scorecard.json").read_text())
     assert data["summary"]["reproduced"] == 2 and len(data["rows"]) == 3
     assert data["build"]["profile"] == "fixture"
@@ -227,22 +262,35 @@ def test_failing_chapter_does_not_stop_the_others(tmp_path, capsys):
     assert ("02_broken", "chapter failed") in {(r["chapter"], r["verdict"]) for r in rows}
 
 
-@pytest.mark.parametrize("args, option", [
-    (["--profile", "nope"], "--profile"),
-    (["--set", "seed"], "--set"),
-    (["--set", "=3"], "--set"),
-    (["--set", "sead=3"], "--set"),
-    (["--set", "results_path=x.json"], "--set"),
-    (["--set", "n_customers=lots"], "n_customers"),
-    (["--set", "overrides.outsourcing.no_such_key=1"], "outsourcing.no_such_key"),
-    (["--only", "07"], "--only"),
-    (["--notebooks", "/nonexistent/notebooks"], "--notebooks"),
-    (["--config", "/nonexistent/config.yml"], "--config"),
-    (["--frobnicate"], "--frobnicate"),
-])
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--profile", "nope"], "--profile"),
+        (["--set", "seed"], "--set"),
+        (["--set", "=3"], "--set"),
+        (["--set", "sead=3"], "--set"),
+        (["--set", "results_path=x.json"], "--set"),
+        (["--set", "n_customers=lots"], "n_customers"),
+        (["--set", "overrides.outsourcing.no_such_key=1"], "outsourcing.no_such_key"),
+        (["--only", "07"], "--only"),
+        (["--notebooks", "/nonexistent/notebooks"], "--notebooks"),
+        (["--config", "/nonexistent/config.yml"], "--config"),
+        (["--frobnicate"], "--frobnicate"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, option):
     out = tmp_path / "out"
-    argv = ["build", "--notebooks", str(NOTEBOOKS), "--out", str(out), "--data-dir", str(tmp_path / "d"), "--quiet", *args]
+    argv = [
+        "build",
+        "--notebooks",
+        str(NOTEBOOKS),
+        "--out",
+        str(out),
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--quiet",
+        *args,
+    ]
     rc = _main(argv)
     err = capsys.readouterr().err.strip()
     assert rc == 2
@@ -259,26 +307,34 @@ def test_unwritable_out_dir(tmp_path, capsys):
 
 
 def test_set_and_profiles_resolve_in_order(tmp_path):
-    plan = build.plan_build(profile="ci", sets=["seed=5", "overrides.outsourcing.satisfaction_effect=0"],
-                            out_dir=tmp_path / "out", notebooks_dir=NOTEBOOKS, data_dir=tmp_path / "data")
+    plan = build.plan_build(
+        profile="ci",
+        sets=["seed=5", "overrides.outsourcing.satisfaction_effect=0"],
+        out_dir=tmp_path / "out",
+        notebooks_dir=NOTEBOOKS,
+        data_dir=tmp_path / "data",
+    )
     p = plan.chapters[0].parameters
     assert p["seed"] == 5 and p["n_customers"] == 5000  # --set over profile
     assert p["overrides"] == {"outsourcing.satisfaction_effect": 0}
     assert p["results_path"] == str(tmp_path / "out" / "results" / "01_alpha.json")
-    classroom = build.plan_build(profile="classroom", out_dir=tmp_path / "out", notebooks_dir=NOTEBOOKS,
-                                 data_dir=tmp_path / "data")
+    classroom = build.plan_build(
+        profile="classroom", out_dir=tmp_path / "out", notebooks_dir=NOTEBOOKS, data_dir=tmp_path / "data"
+    )
     assert "seed" not in classroom.chapters[0].parameters  # the notebook's own default is used
     assert classroom.chapters[0].effective["seed"] == 1
     calls = build.datasets(classroom)
-    assert calls == [{"scenario": "case", "seed": 1, "n_customers": 2000, "overrides": {},
-                      "data_dir": str(tmp_path / "data")}]
+    assert calls == [
+        {"scenario": "case", "seed": 1, "n_customers": 2000, "overrides": {}, "data_dir": str(tmp_path / "data")}
+    ]
 
 
 def test_config_file_overlays_a_profile(tmp_path):
     cfg = tmp_path / "my.yml"
     cfg.write_text("parameters:\n  seed: 11\n  overrides: {outsourcing: {satisfaction_effect: -2.5}}\n")
-    plan = build.plan_build(profile="ci", config=cfg, out_dir=tmp_path / "o", notebooks_dir=NOTEBOOKS,
-                            data_dir=tmp_path / "d", only=["2"])
+    plan = build.plan_build(
+        profile="ci", config=cfg, out_dir=tmp_path / "o", notebooks_dir=NOTEBOOKS, data_dir=tmp_path / "d", only=["2"]
+    )
     assert [c.chapter.name for c in plan.chapters] == ["02_beta"]
     p = plan.chapters[0].parameters
     assert (p["seed"], p["n_customers"], p["overrides"]) == (11, 5000, {"outsourcing.satisfaction_effect": -2.5})
@@ -303,8 +359,14 @@ def test_pregenerate_data_calls_load_per_data_set(monkeypatch):
 
 def test_strip_volatile_metadata():
     nb = nbformat.v4.new_notebook()
-    nb.metadata["papermill"] = {"start_time": "t", "end_time": "t", "duration": 1.0, "parameters": {"seed": 1},
-                                "input_path": "/x.ipynb", "output_path": "/y.ipynb"}
+    nb.metadata["papermill"] = {
+        "start_time": "t",
+        "end_time": "t",
+        "duration": 1.0,
+        "parameters": {"seed": 1},
+        "input_path": "/x.ipynb",
+        "output_path": "/y.ipynb",
+    }
     cell = nbformat.v4.new_code_cell("1")
     cell.metadata["papermill"] = {"start_time": "t", "end_time": "t", "duration": 0.1, "status": "completed"}
     cell.metadata["execution"] = {"iopub.status.busy": "t"}
@@ -321,15 +383,30 @@ def _out(**data):
     return nbformat.v4.new_output("display_data", data=data)
 
 
-@pytest.mark.parametrize("cell, expected", [
-    (nbformat.v4.new_markdown_cell("## A section\ntext"), "slide"),
-    (nbformat.v4.new_markdown_cell("Just a paragraph."), "notes"),
-    (nbformat.v4.new_code_cell("x = 1"), "skip"),
-    (nbformat.v4.new_code_cell("plot()", outputs=[_out(**{"image/png": "iVBO", "text/plain": "<Figure>"})]), "slide"),
-    (nbformat.v4.new_code_cell("df", outputs=[_out(**{"text/html": "<table></table>", "text/plain": "df"})]), "slide"),
-    (nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="1")]), "-"),
-    (nbformat.v4.new_code_cell("warn()", outputs=[nbformat.v4.new_output("stream", name="stderr", text="w")]), "skip"),
-])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        (nbformat.v4.new_markdown_cell("## A section\ntext"), "slide"),
+        (nbformat.v4.new_markdown_cell("Just a paragraph."), "notes"),
+        (nbformat.v4.new_code_cell("x = 1"), "skip"),
+        (
+            nbformat.v4.new_code_cell("plot()", outputs=[_out(**{"image/png": "iVBO", "text/plain": "<Figure>"})]),
+            "slide",
+        ),
+        (
+            nbformat.v4.new_code_cell("df", outputs=[_out(**{"text/html": "<table></table>", "text/plain": "df"})]),
+            "slide",
+        ),
+        (
+            nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="1")]),
+            "-",
+        ),
+        (
+            nbformat.v4.new_code_cell("warn()", outputs=[nbformat.v4.new_output("stream", name="stderr", text="w")]),
+            "skip",
+        ),
+    ],
+)
 def test_slide_type(cell, expected):
     """Headings open slides, prose goes to speaker notes, figures and tables get their own slide."""
     assert render.slide_type(cell) == expected
@@ -337,20 +414,24 @@ def test_slide_type(cell, expected):
 
 def test_figure_names_use_the_plot_title_or_the_heading(tmp_path):
     png = "iVBORw0KGgo="
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("## Cohort retention"),
-        nbformat.v4.new_code_cell("plt.plot(x)", outputs=[_out(**{"image/png": png})]),
-        nbformat.v4.new_code_cell('ax.set_title("Churn, by Segment (2005)")', outputs=[_out(**{"image/png": png})]),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("## Cohort retention"),
+            nbformat.v4.new_code_cell("plt.plot(x)", outputs=[_out(**{"image/png": png})]),
+            nbformat.v4.new_code_cell('ax.set_title("Churn, by Segment (2005)")', outputs=[_out(**{"image/png": png})]),
+        ]
+    )
     nb.cells[2].metadata["tags"] = []
     paths = render.extract_figures(nb, "02_clv", tmp_path)
     assert [p.name for p in paths] == ["02_clv-fig01-cohort-retention.png", "02_clv-fig02-churn-by-segment-2005.png"]
 
 
 def test_slides_keep_headings_and_move_prose_to_notes():
-    from casebook.render import prepare_slides
+    from casebook.book.render import prepare_slides
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## 2 · Days of supply\n\n**Question.** A long reading.")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("## 2 · Days of supply\n\n**Question.** A long reading.")]
+    )
     out = prepare_slides(nb)
     kinds = [(c.source.splitlines()[0], c.metadata.slideshow["slide_type"]) for c in out.cells]
     assert kinds == [("## 2 · Days of supply", "slide"), ("**Question.** A long reading.", "notes")]

@@ -1,4 +1,4 @@
-"""Tests for casebook.clv: recovery of planted parameters, analytic gradients,
+"""Tests for casebook.analysis.clv: recovery of planted parameters, analytic gradients,
 closed forms against numerical integrals, RFM summary on a hand-made table, edge cases."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, optimize, stats
 
-from casebook import clv
+from casebook.analysis import clv
 
 TRUE_BG = {"r": 0.24, "alpha": 4.41, "a": 0.79, "b": 2.43}  # CDNOW estimates (FHL 2005a)
 TRUE_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}  # CDNOW estimates (Fader & Hardie 2013)
@@ -103,11 +103,14 @@ def test_bgnbd_standard_errors_match_finite_difference_of_loglik(bg):
     np.testing.assert_allclose(se_fd, [bg.se[k] for k in clv.BGNBD_PARAMS], rtol=2e-2)
 
 
-@pytest.mark.parametrize("point", [
-    TRUE_BG,
-    {"r": 1.3, "alpha": 0.7, "a": 2.5, "b": 0.4},
-    {"r": 0.05, "alpha": 40.0, "a": 0.2, "b": 9.0},
-])
+@pytest.mark.parametrize(
+    "point",
+    [
+        TRUE_BG,
+        {"r": 1.3, "alpha": 0.7, "a": 2.5, "b": 0.4},
+        {"r": 0.05, "alpha": 40.0, "a": 0.2, "b": 9.0},
+    ],
+)
 def test_bgnbd_gradient_matches_finite_differences(sim, point):
     d = sim.iloc[:400]
     args = (d["frequency"], d["recency"], d["T"])
@@ -130,10 +133,17 @@ def _expected_by_quadrature(theta, x, tx, T, t):
     return pa * integrate.quad(f, 0, 1, limit=200, epsabs=0, epsrel=1e-10)[0]
 
 
-@pytest.mark.parametrize("x,tx,T,t", [
-    (0, 0.0, 30.0, 10.0), (2, 10.0, 30.0, 10.0), (5, 29.0, 30.0, 52.0),
-    (50, 29.0, 30.0, 100.0), (200, 30.0, 30.0, 500.0), (1, 1.0, 39.0, 1000.0),
-])
+@pytest.mark.parametrize(
+    "x,tx,T,t",
+    [
+        (0, 0.0, 30.0, 10.0),
+        (2, 10.0, 30.0, 10.0),
+        (5, 29.0, 30.0, 52.0),
+        (50, 29.0, 30.0, 100.0),
+        (200, 30.0, 30.0, 500.0),
+        (1, 1.0, 39.0, 1000.0),
+    ],
+)
 @pytest.mark.parametrize("theta", [(0.24, 4.41, 0.79, 2.43), (2.0, 10.0, 3.0, 5.0)])
 def test_conditional_expectation_matches_quadrature(theta, x, tx, T, t):
     model = clv.BGNBDResult.from_params(dict(zip(clv.BGNBD_PARAMS, theta)))
@@ -219,17 +229,19 @@ def test_conditional_expected_spend(gg):
 def test_clv_telescopes_without_discount(bg, gg, sim):
     d = sim.iloc[:1000]
     args = (d["frequency"], d["recency"], d["T"], d["monetary_value"])
-    v0 = clv.customer_lifetime_value(bg, gg, *args, horizon_periods=52, margin=0.3,
-                                     discount_rate_per_period=0.0, step=4.0)
-    expect = (bg.expected_purchases(52, d["frequency"], d["recency"], d["T"])
-              * gg.conditional_expected_spend(d["frequency"], d["monetary_value"]) * 0.3)
+    v0 = clv.customer_lifetime_value(
+        bg, gg, *args, horizon_periods=52, margin=0.3, discount_rate_per_period=0.0, step=4.0
+    )
+    expect = (
+        bg.expected_purchases(52, d["frequency"], d["recency"], d["T"])
+        * gg.conditional_expected_spend(d["frequency"], d["monetary_value"])
+        * 0.3
+    )
     np.testing.assert_allclose(v0, expect, rtol=1e-10)
-    v1 = clv.customer_lifetime_value(bg, gg, *args, horizon_periods=52, margin=0.3,
-                                     discount_rate_per_period=0.002)
+    v1 = clv.customer_lifetime_value(bg, gg, *args, horizon_periods=52, margin=0.3, discount_rate_per_period=0.002)
     assert np.all(v1 < v0) and np.all(v1 > 0.9 * v0)
     assert isinstance(v1, pd.Series)
-    v2 = clv.customer_lifetime_value(bg, gg, *args, horizon_periods=104, margin=0.3,
-                                     discount_rate_per_period=0.002)
+    v2 = clv.customer_lifetime_value(bg, gg, *args, horizon_periods=104, margin=0.3, discount_rate_per_period=0.002)
     assert np.all(v2 > v1)
     assert clv.customer_equity(v1) == pytest.approx(float(v1.sum()))
 
@@ -253,12 +265,21 @@ def test_bootstrap_interval():
 @pytest.fixture()
 def orders():
     rows = [
-        (1, "2024-01-01", 10.0), (1, "2024-01-01", 5.0), (1, "2024-01-15", 20.0), (1, "2024-01-29", 30.0),
-        (1, "2024-02-10", 7.0), (1, "2024-02-10", 3.0), (1, "2024-02-20", 1.0), (1, "2024-03-05", 9.0),
+        (1, "2024-01-01", 10.0),
+        (1, "2024-01-01", 5.0),
+        (1, "2024-01-15", 20.0),
+        (1, "2024-01-29", 30.0),
+        (1, "2024-02-10", 7.0),
+        (1, "2024-02-10", 3.0),
+        (1, "2024-02-20", 1.0),
+        (1, "2024-03-05", 9.0),
         (2, "2024-01-10", 50.0),
         (3, "2024-02-05", 8.0),  # first purchase after calibration: excluded
-        (4, "2024-01-31", 12.0), (4, "2024-02-01", 4.0),
-        (5, "2024-01-03 09:00", 6.0), (5, "2024-01-03 17:30", 4.0), (5, "2024-01-04", 40.0),
+        (4, "2024-01-31", 12.0),
+        (4, "2024-02-01", 4.0),
+        (5, "2024-01-03 09:00", 6.0),
+        (5, "2024-01-03 17:30", 4.0),
+        (5, "2024-01-04", 40.0),
     ]
     df = pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue"])
     df["customer_id"] = df["customer_id"].astype("int64")
@@ -269,16 +290,18 @@ def orders():
 def test_rfm_summary_known_answers(orders):
     out = clv.rfm_summary(orders, calibration_end="2024-01-31", holdout_end="2024-02-29")
     assert list(out.index) == [1, 2, 4, 5] and out.index.name == "customer_id"
-    assert list(out.columns) == ["frequency", "recency", "T", "monetary_value", "holdout_purchases",
-                                 "holdout_length"]
-    exp = pd.DataFrame({
-        "frequency": [2, 0, 0, 1],
-        "recency": [28 / 7, 0.0, 0.0, 1 / 7],
-        "T": [30 / 7, 21 / 7, 0.0, 28 / 7],
-        "monetary_value": [25.0, 0.0, 0.0, 40.0],
-        "holdout_purchases": [2, 0, 1, 0],
-        "holdout_length": [29 / 7] * 4,
-    }, index=pd.Index([1, 2, 4, 5], name="customer_id"))
+    assert list(out.columns) == ["frequency", "recency", "T", "monetary_value", "holdout_purchases", "holdout_length"]
+    exp = pd.DataFrame(
+        {
+            "frequency": [2, 0, 0, 1],
+            "recency": [28 / 7, 0.0, 0.0, 1 / 7],
+            "T": [30 / 7, 21 / 7, 0.0, 28 / 7],
+            "monetary_value": [25.0, 0.0, 0.0, 40.0],
+            "holdout_purchases": [2, 0, 1, 0],
+            "holdout_length": [29 / 7] * 4,
+        },
+        index=pd.Index([1, 2, 4, 5], name="customer_id"),
+    )
     pd.testing.assert_frame_equal(out, exp, check_dtype=False)
     assert out["frequency"].dtype == np.int64 and out["holdout_purchases"].dtype == np.int64
 
@@ -290,12 +313,14 @@ def test_rfm_summary_options(orders):
     assert list(cohort.index) == [2, 4]
     # Python dates (object column), as pyarrow date32 arrives via to_pandas(), give the same answer
     as_dates = orders.assign(order_date=orders["order_date"].dt.date)
-    pd.testing.assert_frame_equal(clv.rfm_summary(as_dates, calibration_end="2024-01-31"),
-                                  clv.rfm_summary(orders, calibration_end="2024-01-31"))
+    pd.testing.assert_frame_equal(
+        clv.rfm_summary(as_dates, calibration_end="2024-01-31"), clv.rfm_summary(orders, calibration_end="2024-01-31")
+    )
     pa = pytest.importorskip("pyarrow")
     arrow = orders.assign(order_date=orders["order_date"].dt.date.astype(pd.ArrowDtype(pa.date32())))
-    pd.testing.assert_frame_equal(clv.rfm_summary(arrow, calibration_end="2024-01-31"),
-                                  clv.rfm_summary(orders, calibration_end="2024-01-31"))
+    pd.testing.assert_frame_equal(
+        clv.rfm_summary(arrow, calibration_end="2024-01-31"), clv.rfm_summary(orders, calibration_end="2024-01-31")
+    )
     # default calibration end = last order date
     default = clv.rfm_summary(orders)
     assert default.loc[3, "T"] == 29 / 7 and default.loc[1, "T"] == 64 / 7
@@ -326,9 +351,13 @@ def test_rfm_summary_feeds_the_models(orders):
     life = rng.exponential(200.0, n_cust)
     c = rng.choice(n_cust, size=n, p=weight / weight.sum())
     day = born[c] + np.floor(rng.uniform(0, 1, n) * life[c]).astype(int)
-    o = pd.DataFrame({"customer_id": c.astype("int64"),
-                      "order_date": pd.Timestamp("2023-01-01") + pd.to_timedelta(day, "D"),
-                      "revenue": rng.gamma(2.0, 50.0, n)})
+    o = pd.DataFrame(
+        {
+            "customer_id": c.astype("int64"),
+            "order_date": pd.Timestamp("2023-01-01") + pd.to_timedelta(day, "D"),
+            "revenue": rng.gamma(2.0, 50.0, n),
+        }
+    )
     s = clv.rfm_summary(o, calibration_end="2024-06-30", holdout_end="2024-12-31")
     assert (s["recency"] <= s["T"]).all() and (s.loc[s["frequency"] == 0, "recency"] == 0).all()
     first = o.groupby("customer_id")["order_date"].min()
@@ -366,9 +395,17 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="^alpha: must be a positive"):
         clv.simulate_bgnbd(10, 0.2, -1.0, 0.8, 2.4, T=10.0, seed=0)
     with pytest.raises(ValueError, match="^margin:"):
-        clv.customer_lifetime_value(clv.BGNBDResult.from_params(TRUE_BG), clv.GammaGammaResult.from_params(TRUE_GG),
-                                    [1], [1.0], [2.0], [10.0], horizon_periods=10, margin=1.5,
-                                    discount_rate_per_period=0.0)
+        clv.customer_lifetime_value(
+            clv.BGNBDResult.from_params(TRUE_BG),
+            clv.GammaGammaResult.from_params(TRUE_GG),
+            [1],
+            [1.0],
+            [2.0],
+            [10.0],
+            horizon_periods=10,
+            margin=1.5,
+            discount_rate_per_period=0.0,
+        )
     with pytest.raises(ValueError, match="^n_boot:"):
         clv.bootstrap_interval([1.0, 2.0], n_boot=0)
 
@@ -400,8 +437,9 @@ def test_predictions_finite_at_edges(bg, gg):
         bg.expected_purchases([1.0, 2.0])
     same = bg.expected_purchases(10, [2] * 3, [5.0] * 3, [9.0] * 3)
     assert np.ptp(same) == 0 and np.all(np.isfinite(same))
-    v = clv.customer_lifetime_value(bg, gg, [0], [0.0], [3.0], [0.0], horizon_periods=26, margin=0.2,
-                                    discount_rate_per_period=0.001)
+    v = clv.customer_lifetime_value(
+        bg, gg, [0], [0.0], [3.0], [0.0], horizon_periods=26, margin=0.2, discount_rate_per_period=0.001
+    )
     assert v.shape == (1,) and np.isfinite(v[0]) and v[0] > 0
     near_one = clv.BGNBDResult.from_params({**TRUE_BG, "a": 1.0})
     e1 = near_one.expected_purchases(20, [2], [10.0], [30.0])[0]

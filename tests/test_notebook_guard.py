@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from casebook.build import has_volatile_metadata
+from casebook.book.build import has_volatile_metadata
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -27,9 +27,11 @@ def _code_cells(nb) -> list[dict]:
 
 
 if not NOTEBOOKS:
+
     def test_notebooks_exist():
         pytest.skip("no chapter notebooks (notebooks/NN_name.ipynb) committed yet: nothing to guard")
 else:
+
     @pytest.fixture(params=NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
     def nb(request):
         return json.loads(request.param.read_text(encoding="utf-8"))
@@ -38,8 +40,9 @@ else:
         tagged = [c for c in nb["cells"] if "parameters" in _tags(c)]
         assert len(tagged) == 1, f"{len(tagged)} cells tagged 'parameters' (need exactly one)"
         assert tagged[0]["cell_type"] == "code"
-        assert not [c for c in nb["cells"] if "injected-parameters" in _tags(c)], \
+        assert not [c for c in nb["cells"] if "injected-parameters" in _tags(c)], (
             "papermill's injected-parameters cell is committed: re-run with `python -m casebook execute`"
+        )
 
     def test_checked_output_cells_have_stored_output(nb):
         checked = [c for c in nb["cells"] if "nbval-check-output" in _tags(c)]
@@ -51,8 +54,9 @@ else:
 
     def test_clean_top_to_bottom_run(nb):
         counts = [c.get("execution_count") for c in _code_cells(nb)]
-        assert counts == list(range(1, len(counts) + 1)), \
+        assert counts == list(range(1, len(counts) + 1)), (
             f"execution counts {counts} are not 1..{len(counts)}: run the notebook top to bottom in a fresh kernel"
+        )
 
     def test_no_error_outputs(nb):
         for i, c in enumerate(nb["cells"]):

@@ -9,9 +9,18 @@ from synthetic.errors import ParameterError
 from synthetic.scenario import KNOWN_KEYS, build_scenario, describe_parameters, read_override_file
 
 ISSUE_KEYS = [
-    "outsourcing.start", "outsourcing.satisfaction_effect", "outsourcing.complaint_growth", "market.share_before",
-    "market.share_after", "supply.inventory_days", "supply.competitor_inventory_days", "supply.price_erosion_weekly",
-    "segments.key_account_share", "spend.top20_share", "channels.online_revenue_share", "purchase.dropout_mean",
+    "outsourcing.start",
+    "outsourcing.satisfaction_effect",
+    "outsourcing.complaint_growth",
+    "market.share_before",
+    "market.share_after",
+    "supply.inventory_days",
+    "supply.competitor_inventory_days",
+    "supply.price_erosion_weekly",
+    "segments.key_account_share",
+    "spend.top20_share",
+    "channels.online_revenue_share",
+    "purchase.dropout_mean",
 ]
 
 
@@ -55,7 +64,11 @@ def test_overrides_apply_and_follow():
         ({"spend.top20_share": 1.5}, "spend.top20_share", "<= 0.95"),
         ({"purchase.dropout_mean": -0.1}, "purchase.dropout_mean", "> 0"),
         ({"market.share_before": "lots"}, "market.share_before", "valid number"),
-        ({"segments.mix": {"consumer": 0.9, "small_business": 0.3, "large_enterprise": 0.05, "public_sector": 0.05}}, "segments.mix", "sum to 1"),
+        (
+            {"segments.mix": {"consumer": 0.9, "small_business": 0.3, "large_enterprise": 0.05, "public_sector": 0.05}},
+            "segments.mix",
+            "sum to 1",
+        ),
         ({"world.end": "1999-12-31"}, "world.end", "after world.start"),
         ({"outsourcing.start": "2012-01-01"}, "outsourcing.start", "between"),
         ({"outsourcing.segments": ["martians"]}, "outsourcing.segments", "unknown segment"),
@@ -96,7 +109,9 @@ def test_data_dictionary_in_docs_is_current():
     from synthetic.schema import TABLES, data_dictionary
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
-    assert doc.strip() == data_dictionary().strip(), "regenerate with: python -m synthetic --dictionary docs/data-dictionary.md"
+    assert doc.strip() == data_dictionary().strip(), (
+        "regenerate with: python -m synthetic --dictionary docs/data-dictionary.md"
+    )
     for name, (_, cols) in TABLES.items():
         assert all(f"`{c.name}`" in doc for c in cols), name
 
@@ -105,7 +120,11 @@ def test_history_preset_reproduces_the_acsi_shape(world_dir):
     import synthetic
 
     w = synthetic.load("history", seed=7, n_customers=2_000, data_dir=world_dir)
-    idx = w.sql("select substr(quarter, 1, 4)::int y, avg(score) i from surveys where brand = 'Dell' group by 1").set_index("y").i
-    assert idx[2004] > idx[2002]          # rose during the offshore build-up
-    assert idx[2005] < idx[2004] - 3      # fell with the 2005 queue crisis
-    assert idx[2006] > idx[2005] + 2      # recovered
+    idx = (
+        w.sql("select substr(quarter, 1, 4)::int y, avg(score) i from surveys where brand = 'Dell' group by 1")
+        .set_index("y")
+        .i
+    )
+    assert idx[2004] > idx[2002]  # rose during the offshore build-up
+    assert idx[2005] < idx[2004] - 3  # fell with the 2005 queue crisis
+    assert idx[2006] > idx[2005] + 2  # recovered

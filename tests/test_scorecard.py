@@ -7,15 +7,24 @@ import json
 
 import pytest
 
-from casebook import scorecard as sc
-from casebook.results import Record
+from casebook.analysis.results import Record
+from casebook.book import scorecard as sc
 
 TOL = sc.Tolerance(abs=1.0)
 
 
 def rec(estimate=0.0, ci=(None, None), planted=None, claimed=None, claim="C5", quantity="q"):
-    return Record(claim=claim, quantity=quantity, estimate=estimate, ci_low=ci[0], ci_high=ci[1],
-                  planted=planted, claimed=claimed, unit="points", method="test")
+    return Record(
+        claim=claim,
+        quantity=quantity,
+        estimate=estimate,
+        ci_low=ci[0],
+        ci_high=ci[1],
+        planted=planted,
+        claimed=claimed,
+        unit="points",
+        method="test",
+    )
 
 
 def test_planted_inside_interval_is_reproduced():
@@ -74,8 +83,13 @@ def test_relative_and_absolute_tolerance_take_the_larger_allowance():
 
 def test_packaged_claims_cover_the_case_facts():
     claims = sc.load_claims()
-    expected = ([f"A{i}" for i in range(1, 13)] + [f"B{i}" for i in range(1, 8)]
-                + [f"C{i}" for i in range(1, 9)] + [f"D{i}" for i in range(1, 16)] + ["D-CCC"])
+    expected = (
+        [f"A{i}" for i in range(1, 13)]
+        + [f"B{i}" for i in range(1, 8)]
+        + [f"C{i}" for i in range(1, 9)]
+        + [f"D{i}" for i in range(1, 16)]
+        + ["D-CCC"]
+    )
     assert sorted(claims.by_id) == sorted(expected)
     for cid, c in claims.by_id.items():
         assert c.text and (c.source.endswith(".txt") or "-" in cid) and c.chapter in {"01", "02", "03", "04"}, cid
@@ -98,13 +112,18 @@ def test_claims_file_is_validated(tmp_path):
 def test_rows_files_and_failed_chapters(tmp_path):
     claims = sc.load_claims()
     results = {
-        "03_outsourcing": [rec(-4.9, (-5.5, -4.3), planted=-5.0, claimed=-6.3, claim="C5", quantity="ACSI change"),
-                           rec(0.21, (0.15, 0.27), planted=0.23, claimed=0.23, claim="C4", quantity="BBB growth")],
+        "03_outsourcing": [
+            rec(-4.9, (-5.5, -4.3), planted=-5.0, claimed=-6.3, claim="C5", quantity="ACSI change"),
+            rec(0.21, (0.15, 0.27), planted=0.23, claimed=0.23, claim="C4", quantity="BBB growth"),
+        ],
         "04_supply": [],
     }
     rows = sc.scorecard_rows(results, claims, failed={"04_supply": "cell 2 -> KeyError: 'x'"})
     assert [(r["claim"], r["verdict"]) for r in rows] == [
-        ("C5", sc.NOT_REPRODUCED), ("C4", sc.REPRODUCED), ("", sc.CHAPTER_FAILED)]
+        ("C5", sc.NOT_REPRODUCED),
+        ("C4", sc.REPRODUCED),
+        ("", sc.CHAPTER_FAILED),
+    ]
     assert rows[0]["claim_text"].startswith("University of Michigan")
     paths = sc.write_scorecard(rows, tmp_path, context={"profile": "ci", "seed_text": "7"})
     assert sorted(paths) == ["csv", "html", "json"]

@@ -4,7 +4,6 @@ Sizes are modest (30,000 customers), so tolerances are a few standard errors
 of the simple estimators used here.
 """
 
-import numpy as np
 import pytest
 
 import synthetic
@@ -25,14 +24,18 @@ def complaint_growth(w):
 
 
 def dsi(w, pipeline):
-    r = w.sql(f"select sum(on_hand_units)::double / sum(consumed_units) d from inventory_daily where pipeline = '{pipeline}' and date >= DATE '2001-01-01'")
+    r = w.sql(
+        f"select sum(on_hand_units)::double / sum(consumed_units) d from inventory_daily where pipeline = '{pipeline}' and date >= DATE '2001-01-01'"
+    )
     return r.d.iloc[0]
 
 
 def share(w, post):
     start = str(w.scenario.outsourcing.start)
     op = ">=" if post else "<"
-    return w.sql(f"select avg((brand = 'Dell')::int) s from market_panel where purchase_date {op} DATE '{start}'").s.iloc[0]
+    return w.sql(
+        f"select avg((brand = 'Dell')::int) s from market_panel where purchase_date {op} DATE '{start}'"
+    ).s.iloc[0]
 
 
 def top20(w):
@@ -41,7 +44,9 @@ def top20(w):
 
 
 def online_share(w):
-    return w.sql("select sum(case when channel in ('web', 'premier') then revenue end) / sum(revenue) s from orders").s.iloc[0]
+    return w.sql(
+        "select sum(case when channel in ('web', 'premier') then revenue end) / sum(revenue) s from orders"
+    ).s.iloc[0]
 
 
 def test_case_world_gives_back_every_planted_expectation(case_world):
@@ -60,9 +65,20 @@ def test_case_world_gives_back_every_planted_expectation(case_world):
 
 
 def test_changing_planted_values_moves_the_records(world_dir):
-    w = synthetic.load("case", seed=7, n_customers=30_000, data_dir=world_dir, overrides={
-        "outsourcing.satisfaction_effect": 0.0, "outsourcing.complaint_growth": 0.6, "supply.inventory_days": 10,
-        "spend.top20_share": 0.6, "market.share_after": 0.25, "channels.online_revenue_share": 0.4})
+    w = synthetic.load(
+        "case",
+        seed=7,
+        n_customers=30_000,
+        data_dir=world_dir,
+        overrides={
+            "outsourcing.satisfaction_effect": 0.0,
+            "outsourcing.complaint_growth": 0.6,
+            "supply.inventory_days": 10,
+            "spend.top20_share": 0.6,
+            "market.share_after": 0.25,
+            "channels.online_revenue_share": 0.4,
+        },
+    )
     assert abs(firm_index_change(w)) < 1.0
     assert complaint_growth(w) == pytest.approx(0.6, abs=0.15)
     assert dsi(w, "build_to_order") == pytest.approx(10, abs=0.6)

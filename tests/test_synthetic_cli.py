@@ -7,13 +7,27 @@ import pytest
 
 
 def run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "synthetic", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "synthetic", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_help_documents_every_option(tmp_path):
     r = run("--help", cwd=tmp_path)
     assert r.returncode == 0
-    for opt in ("--preset", "--customers", "--seed", "--locale", "--set", "--config", "--data-dir", "--out", "--workers", "--no-progress", "--list-keys"):
+    for opt in (
+        "--preset",
+        "--customers",
+        "--seed",
+        "--locale",
+        "--set",
+        "--config",
+        "--data-dir",
+        "--out",
+        "--workers",
+        "--no-progress",
+        "--list-keys",
+    ):
         assert opt in r.stdout
 
 
@@ -29,7 +43,10 @@ def test_list_keys(tmp_path):
         (["-n", "-5"], "n_customers"),
         (["-n", "many"], "--customers"),
         (["--set", "purchase.dropout_mean=1.5"], "purchase.dropout_mean"),
-        (["--set", "segments.mix={consumer: 0.9, small_business: 0.9, large_enterprise: 0.1, public_sector: 0.1}"], "sum to 1"),
+        (
+            ["--set", "segments.mix={consumer: 0.9, small_business: 0.9, large_enterprise: 0.1, public_sector: 0.1}"],
+            "sum to 1",
+        ),
         (["--set", "world.end=1990-01-01"], "world.end"),
         (["--preset", "future"], "scenario"),
         (["--locale", "xx_XX"], "locale"),

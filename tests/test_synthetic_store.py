@@ -11,8 +11,10 @@ from synthetic.validate import IntegrityError, check_tables
 
 
 def digest(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*.parquet"))} | {"manifest.json": hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.parquet"))
+    } | {"manifest.json": hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()}
 
 
 def test_identical_bytes_for_repeat_runs_and_any_worker_count(tmp_path):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -36,13 +37,13 @@ def _profiles_help() -> str:
 
 
 BUILD_EPILOG = """\
-profiles (casebook/profiles.yml):
+profiles (casebook/book/profiles.yml):
 {profiles}
 
 parameters: the notebooks' own defaults < --profile < --config < --set.
   --set seed=3   --set n_customers=20000   --set scenario=history
   --set overrides.outsourcing.satisfaction_effect=0   (any synthetic scenario key)
-  --config FILE: YAML with profiles in the format of casebook/profiles.yml, or one
+  --config FILE: YAML with profiles in the format of casebook/book/profiles.yml, or one
   profile body (parameters:, timeout:, description:) laid over --profile.
 
 output (under --out, default build/; open index.html):
@@ -72,34 +73,60 @@ examples:
 
 def make_parser() -> argparse.ArgumentParser:
     """The ``casebook`` argument parser (sub-commands ``build`` and ``execute``)."""
-    parser = _Parser(prog="python -m casebook", description="Build the Dell CRM casebook: run the chapter notebooks "
-                     "and render student pages, lecture slides, figures and the reproduction scorecard.")
+    parser = _Parser(
+        prog="python -m casebook",
+        description="Build the Dell CRM casebook: run the chapter notebooks "
+        "and render student pages, lecture slides, figures and the reproduction scorecard.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="{build,execute}", parser_class=_Parser)
 
-    b = sub.add_parser("build", help="run every chapter and build pages, slides, figures and the scorecard",
-                       description="Run every chapter notebook in order with papermill and build the casebook site.",
-                       epilog=BUILD_EPILOG.format(profiles=_profiles_help()),
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument("--profile", default="classroom", metavar="NAME",
-                   help="parameter profile: ci, classroom or lecture, or one from --config (default: classroom)")
-    b.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one parameter (repeatable), e.g. seed=3 or overrides.outsourcing.satisfaction_effect=0")
+    b = sub.add_parser(
+        "build",
+        help="run every chapter and build pages, slides, figures and the scorecard",
+        description="Run every chapter notebook in order with papermill and build the casebook site.",
+        epilog=BUILD_EPILOG.format(profiles=_profiles_help()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    b.add_argument(
+        "--profile",
+        default="classroom",
+        metavar="NAME",
+        help="parameter profile: ci, classroom or lecture, or one from --config (default: classroom)",
+    )
+    b.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one parameter (repeatable), e.g. seed=3 or overrides.outsourcing.satisfaction_effect=0",
+    )
     b.add_argument("--config", metavar="FILE", help="YAML file with extra or adjusted profiles")
     b.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
-    b.add_argument("--notebooks", default="notebooks", metavar="DIR", help="folder of NN_name.ipynb chapters (default: notebooks)")
-    b.add_argument("--data-dir", metavar="DIR", help="data cache shared by the chapters (default: data/ beside --notebooks)")
+    b.add_argument(
+        "--notebooks", default="notebooks", metavar="DIR", help="folder of NN_name.ipynb chapters (default: notebooks)"
+    )
+    b.add_argument(
+        "--data-dir", metavar="DIR", help="data cache shared by the chapters (default: data/ beside --notebooks)"
+    )
     b.add_argument("--only", nargs="+", metavar="NN", help="build only these chapters (numbers like 02, or names)")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    e = sub.add_parser("execute", help="re-run the committed notebooks in place with their own defaults",
-                       description="Re-run chapter notebooks top to bottom with their own parameter defaults and store "
-                       "clean outputs in the notebooks (for committing; checked by tests/test_notebook_guard.py). "
-                       "A notebook is replaced only when it ran without error.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    e.add_argument("--notebooks", default="notebooks", metavar="DIR", help="folder of NN_name.ipynb chapters (default: notebooks)")
+    e = sub.add_parser(
+        "execute",
+        help="re-run the committed notebooks in place with their own defaults",
+        description="Re-run chapter notebooks top to bottom with their own parameter defaults and store "
+        "clean outputs in the notebooks (for committing; checked by tests/test_notebook_guard.py). "
+        "A notebook is replaced only when it ran without error.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    e.add_argument(
+        "--notebooks", default="notebooks", metavar="DIR", help="folder of NN_name.ipynb chapters (default: notebooks)"
+    )
     e.add_argument("--only", nargs="+", metavar="NN", help="only these chapters (numbers like 02, or names)")
-    e.add_argument("--failed-dir", default="build/failed", metavar="DIR",
-                   help="where a failed run is kept (default: build/failed)")
+    e.add_argument(
+        "--failed-dir", default="build/failed", metavar="DIR", help="where a failed run is kept (default: build/failed)"
+    )
     e.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="per-cell time limit (default: none)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
@@ -115,8 +142,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     prog = "python -m casebook build"
     try:
-        plan = plan_build(profile=args.profile, sets=args.sets, config=args.config, out_dir=args.out,
-                          notebooks_dir=args.notebooks, only=args.only, data_dir=args.data_dir)
+        plan = plan_build(
+            profile=args.profile,
+            sets=args.sets,
+            config=args.config,
+            out_dir=args.out,
+            notebooks_dir=args.notebooks,
+            only=args.only,
+            data_dir=args.data_dir,
+        )
     except UsageError as err:
         _err(prog, str(err))
         return EXIT_USAGE
@@ -128,9 +162,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     ok = sum(c.status == "ok" for c in report.chapters)
     s = report.summary
     index = report.out_dir / "index.html"
-    print(f"casebook: {len(report.chapters)} chapter(s), {ok} ok, {len(report.failed)} failed "
-          f"(profile {report.info['profile']}, seed {report.info['seed_text']}); scorecard: "
-          f"{s['reproduced']} reproduced, {s['not reproduced']} not reproduced, {s['reported']} reported")
+    print(
+        f"casebook: {len(report.chapters)} chapter(s), {ok} ok, {len(report.failed)} failed "
+        f"(profile {report.info['profile']}, seed {report.info['seed_text']}); scorecard: "
+        f"{s['reproduced']} reproduced, {s['not reproduced']} not reproduced, {s['reported']} reported"
+    )
     print(f"open {_show(index)}")
     if report.failed:
         print(f"\n{len(report.failed)} chapter(s) failed:", file=sys.stderr)
@@ -148,8 +184,9 @@ def cmd_execute(args: argparse.Namespace) -> int:
 
     prog = "python -m casebook execute"
     try:
-        failures = execute_in_place(args.notebooks, only=args.only, failed_dir=args.failed_dir,
-                                    timeout=args.timeout, progress=not args.quiet)
+        failures = execute_in_place(
+            args.notebooks, only=args.only, failed_dir=args.failed_dir, timeout=args.timeout, progress=not args.quiet
+        )
     except UsageError as err:
         _err(prog, str(err))
         return EXIT_USAGE

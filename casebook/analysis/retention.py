@@ -69,7 +69,8 @@ References
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,8 +78,18 @@ from scipy import optimize, special
 from scipy.linalg import eigh_tridiagonal
 from scipy.special import betaln, digamma, gammaln
 
-from ._mle import (PURCHASE_PARAMS, PurchaseFit, as_1d, check_nonneg, check_rfm, compress, fit_purchase_model, index_of,
-                   purchase_loglik, wrap)
+from ._mle import (
+    PURCHASE_PARAMS,
+    PurchaseFit,
+    as_1d,
+    check_nonneg,
+    check_rfm,
+    compress,
+    fit_purchase_model,
+    index_of,
+    purchase_loglik,
+    wrap,
+)
 from .clv import BGNBDResult, _simulate_histories
 from .clv import _p_alive_arrays as _bg_p_alive
 
@@ -107,8 +118,9 @@ N_CHURN_NODES = (16, 12)  # (rate, drop-out) nodes for churn chances: a smoother
 
 
 # =========================================================================== counting
-def yearly_activity(orders: pd.DataFrame, customer_col: str = "customer_id",
-                    date_col: str = "order_date") -> pd.DataFrame:
+def yearly_activity(
+    orders: pd.DataFrame, customer_col: str = "customer_id", date_col: str = "order_date"
+) -> pd.DataFrame:
     """One row per (customer, calendar year) in which the customer bought at least once.
 
     Args:
@@ -127,8 +139,9 @@ def yearly_activity(orders: pd.DataFrame, customer_col: str = "customer_id",
     return out.drop_duplicates().sort_values([customer_col, "year"], ignore_index=True)
 
 
-def retention_table(active: pd.DataFrame, acquisition_year: pd.Series,
-                    customer_col: str = "customer_id") -> pd.DataFrame:
+def retention_table(
+    active: pd.DataFrame, acquisition_year: pd.Series, customer_col: str = "customer_id"
+) -> pd.DataFrame:
     """Customer counts behind the annual retention formulas, one row per year ``y``.
 
     A customer "is a customer in year y" if they bought in y. Columns:
@@ -165,19 +178,23 @@ def retention_table(active: pd.DataFrame, acquisition_year: pd.Series,
     g = a.groupby("year", sort=True)
     end = g.size()
     years = end.index.to_numpy()
-    out = pd.DataFrame({
-        "customers_start": end.reindex(years - 1).to_numpy(),
-        "customers_end": end.to_numpy(),
-        "new": g["_new"].sum().to_numpy(),
-        "retained": g["_retained"].sum().to_numpy(),
-        "returning": g["_returning"].sum().to_numpy(),
-    }, index=pd.Index(years, name="year"))
+    out = pd.DataFrame(
+        {
+            "customers_start": end.reindex(years - 1).to_numpy(),
+            "customers_end": end.to_numpy(),
+            "new": g["_new"].sum().to_numpy(),
+            "retained": g["_retained"].sum().to_numpy(),
+            "returning": g["_returning"].sum().to_numpy(),
+        },
+        index=pd.Index(years, name="year"),
+    )
     out = out.iloc[1:].astype(np.int64)
     return out
 
 
-def retention_contributions(active: pd.DataFrame, acquisition_year: pd.Series, years: Any,
-                            customer_col: str = "customer_id") -> pd.DataFrame:
+def retention_contributions(
+    active: pd.DataFrame, acquisition_year: pd.Series, years: Any, customer_col: str = "customer_id"
+) -> pd.DataFrame:
     """Each customer's share of the pooled standard retention rate over ``years``.
 
     The pooled standard rate is ``sum_y (customers_end_y - new_y) / sum_y customers_start_y``.
@@ -198,13 +215,24 @@ def retention_contributions(active: pd.DataFrame, acquisition_year: pd.Series, y
     y = active["year"].to_numpy()
     num = np.isin(y, years) & (acq.to_numpy() < y)
     den = np.isin(y + 1, years)
-    d = pd.DataFrame({customer_col: active[customer_col].to_numpy(), "numerator": num.astype(np.int64),
-                      "denominator": den.astype(np.int64)})
+    d = pd.DataFrame(
+        {
+            customer_col: active[customer_col].to_numpy(),
+            "numerator": num.astype(np.int64),
+            "denominator": den.astype(np.int64),
+        }
+    )
     return d.groupby(customer_col, sort=True)[["numerator", "denominator"]].sum()
 
 
-def ratio_interval(numerator: Any, denominator: Any, n_boot: int = 1000, seed: Any = 0,
-                   level: float = 0.95, max_elements: int = 4_000_000) -> tuple[float, float, float]:
+def ratio_interval(
+    numerator: Any,
+    denominator: Any,
+    n_boot: int = 1000,
+    seed: Any = 0,
+    level: float = 0.95,
+    max_elements: int = 4_000_000,
+) -> tuple[float, float, float]:
     """``sum(numerator) / sum(denominator)`` with a percentile-bootstrap interval over units.
 
     Units (customers) are resampled with replacement, ``max_elements`` array entries at a
@@ -234,15 +262,16 @@ def ratio_interval(numerator: Any, denominator: Any, n_boot: int = 1000, seed: A
         k = min(rows, n_boot - done)
         idx = rng.integers(0, n, size=(k, n))
         d = den[idx].sum(axis=1)
-        out[done:done + k] = np.where(d > 0, num[idx].sum(axis=1) / np.where(d > 0, d, 1.0), np.nan)
+        out[done : done + k] = np.where(d > 0, num[idx].sum(axis=1) / np.where(d > 0, d, 1.0), np.nan)
         done += k
     lo, hi = np.nanquantile(out, [(1 - level) / 2, (1 + level) / 2])
     return float(num.sum() / den.sum()), float(lo), float(hi)
 
 
 # =========================================================================== MBG/NBD
-def _mbg_ll_grad(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray,
-                 want_grad: bool = True) -> tuple[float, np.ndarray | None]:
+def _mbg_ll_grad(
+    theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray, want_grad: bool = True
+) -> tuple[float, np.ndarray | None]:
     """Weighted MBG/NBD log-likelihood and gradient in (r, alpha, a, b).
 
     Per customer (Batislam et al. 2007):
@@ -278,8 +307,9 @@ def _mbg_ll_grad(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray
     return ll, grad
 
 
-def mbgnbd_loglik(params: Any, frequency: Any, recency: Any, T: Any, *, weights: Any = None,
-                  gradient: bool = False) -> float | tuple[float, np.ndarray]:
+def mbgnbd_loglik(
+    params: Any, frequency: Any, recency: Any, T: Any, *, weights: Any = None, gradient: bool = False
+) -> float | tuple[float, np.ndarray]:
     """Total MBG/NBD log-likelihood (and optionally its gradient in r, alpha, a, b).
 
     Args:
@@ -313,7 +343,7 @@ class MBGNBDResult(PurchaseFit):
     """
 
     @classmethod
-    def from_params(cls, params: dict) -> "MBGNBDResult":
+    def from_params(cls, params: dict) -> MBGNBDResult:
         """A model with given parameters and no data (for what-ifs, delta methods and simulation checks)."""
         return cls._unfitted(params)
 
@@ -330,8 +360,9 @@ class MBGNBDResult(PurchaseFit):
         return wrap(vals[codes], index, "expected_purchases")
 
 
-def fit_mbgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = None,
-               maxiter: int = 2000) -> MBGNBDResult:
+def fit_mbgnbd(
+    frequency: Any, recency: Any, T: Any, *, initial: dict | None = None, maxiter: int = 2000
+) -> MBGNBDResult:
     """Fit the MBG/NBD by maximum likelihood.
 
     Identical (x, t_x, T) rows are grouped and weighted; the log-likelihood is maximised
@@ -344,8 +375,19 @@ def fit_mbgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = N
         ValueError: bad input (naming the argument), fewer than 2 customers, no repeat
             purchase at all, or a single distinct history.
     """
-    return MBGNBDResult(**fit_purchase_model(_mbg_ll_grad, frequency, recency, T, initial=initial, maxiter=maxiter,
-                                             model="MBG/NBD", fit_name="fit_mbgnbd", b_starts=(1.0, 2.0, 10.0)))
+    return MBGNBDResult(
+        **fit_purchase_model(
+            _mbg_ll_grad,
+            frequency,
+            recency,
+            T,
+            initial=initial,
+            maxiter=maxiter,
+            model="MBG/NBD",
+            fit_name="fit_mbgnbd",
+            b_starts=(1.0, 2.0, 10.0),
+        )
+    )
 
 
 def simulate_mbgnbd(n: int, r: float, alpha: float, a: float, b: float, T: Any, seed: Any = 0) -> pd.DataFrame:
@@ -401,8 +443,17 @@ def _p_alive_kind(theta: np.ndarray, kind: str, x, tx, T) -> np.ndarray:
     return _mbg_p_alive(theta, x, tx, T) if kind == "mbgnbd" else _bg_p_alive(theta, x, tx, T)
 
 
-def _expectation(theta: np.ndarray, kind: str, x: np.ndarray, tx: np.ndarray, T: np.ndarray, what: str,
-                 horizon: float, delta: float, scale: float) -> np.ndarray:
+def _expectation(
+    theta: np.ndarray,
+    kind: str,
+    x: np.ndarray,
+    tx: np.ndarray,
+    T: np.ndarray,
+    what: str,
+    horizon: float,
+    delta: float,
+    scale: float,
+) -> np.ndarray:
     """P(alive) x E[g(lambda, p) | alive, history] for each row, by Gauss quadrature.
 
     ``what``: "purchases" (discounted purchases in (0, horizon]), "alive_time" (discounted
@@ -419,7 +470,7 @@ def _expectation(theta: np.ndarray, kind: str, x: np.ndarray, tx: np.ndarray, T:
     xs, starts = np.unique(px[order], return_index=True)
     bounds = np.append(starts, px.size)
     for j, xv in enumerate(xs):
-        rows = order[bounds[j]:bounds[j + 1]]
+        rows = order[bounds[j] : bounds[j + 1]]
         u, wu = _gauss_gamma(r + xv, n_rate)
         p, wp = _gauss_beta(a, b + xv + extra, n_drop)
         lam = u[None, :, None] / (alpha + pT[rows])[:, None, None]  # rows x rate nodes x 1
@@ -429,7 +480,9 @@ def _expectation(theta: np.ndarray, kind: str, x: np.ndarray, tx: np.ndarray, T:
         else:
             rate = hz + delta
             with np.errstate(invalid="ignore", divide="ignore"):
-                frac = np.where(rate * horizon < 1e-8, horizon, -np.expm1(-rate * horizon) / np.where(rate > 0, rate, 1.0))
+                frac = np.where(
+                    rate * horizon < 1e-8, horizon, -np.expm1(-rate * horizon) / np.where(rate > 0, rate, 1.0)
+                )
             g = lam * frac if what == "purchases" else np.broadcast_to(frac, hz.shape)
         vals[rows] = np.einsum("ijk,j,k->i", g, wu, wp)
     out = vals[inv]
@@ -438,8 +491,9 @@ def _expectation(theta: np.ndarray, kind: str, x: np.ndarray, tx: np.ndarray, T:
     return out * _p_alive_kind(theta, kind, x, tx, T)
 
 
-def _forward(model: Any, frequency, recency, T, what: str, horizon: float, discount_rate: float,
-             dropout_scale: float, name: str):
+def _forward(
+    model: Any, frequency, recency, T, what: str, horizon: float, discount_rate: float, dropout_scale: float, name: str
+):
     kind = _kind(model)
     horizon = check_nonneg("horizon", horizon)
     d = check_nonneg("discount_rate", discount_rate)
@@ -450,8 +504,15 @@ def _forward(model: Any, frequency, recency, T, what: str, horizon: float, disco
     return wrap(vals[codes], index_of(frequency), name)
 
 
-def discounted_purchases(model: Any, frequency: Any, recency: Any, T: Any, horizon: float,
-                         discount_rate: float = 0.0, dropout_scale: float = 1.0):
+def discounted_purchases(
+    model: Any,
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    horizon: float,
+    discount_rate: float = 0.0,
+    dropout_scale: float = 1.0,
+):
     """Expected discounted repeat purchases in the next ``horizon`` periods, per customer.
 
     ``P(alive) E[ integral_0^H exp(-delta s) lambda exp(-lambda k p s) ds | alive ]`` with
@@ -466,19 +527,28 @@ def discounted_purchases(model: Any, frequency: Any, recency: Any, T: Any, horiz
         discount_rate: per period (>= 0).
         dropout_scale: multiplier on future drop-out chances (>= 0).
     """
-    return _forward(model, frequency, recency, T, "purchases", horizon, discount_rate, dropout_scale,
-                    "discounted_purchases")
+    return _forward(
+        model, frequency, recency, T, "purchases", horizon, discount_rate, dropout_scale, "discounted_purchases"
+    )
 
 
-def discounted_alive_time(model: Any, frequency: Any, recency: Any, T: Any, horizon: float,
-                          discount_rate: float = 0.0, dropout_scale: float = 1.0):
+def discounted_alive_time(
+    model: Any,
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    horizon: float,
+    discount_rate: float = 0.0,
+    dropout_scale: float = 1.0,
+):
     """Expected discounted number of periods each customer stays active in the next ``horizon``.
 
     Same model and arguments as :func:`discounted_purchases`; the integrand is the survival
     ``exp(-lambda k p s)`` instead of the purchase rate.
     """
-    return _forward(model, frequency, recency, T, "alive_time", horizon, discount_rate, dropout_scale,
-                    "discounted_alive_time")
+    return _forward(
+        model, frequency, recency, T, "alive_time", horizon, discount_rate, dropout_scale, "discounted_alive_time"
+    )
 
 
 def churn_within(model: Any, frequency: Any, recency: Any, T: Any, within: float, dropout_scale: float = 1.0):
@@ -506,8 +576,9 @@ def _base_churn(model, kind, xu, txu, Tu, pa, within: float, k: float) -> float:
     return float(np.dot(pa, ch) / pa.sum())
 
 
-def base_churn_rate(model: Any, frequency: Any, recency: Any, T: Any, within: float,
-                    dropout_scale: float = 1.0) -> float:
+def base_churn_rate(
+    model: Any, frequency: Any, recency: Any, T: Any, within: float, dropout_scale: float = 1.0
+) -> float:
     """Churn rate of the active base: ``sum_i P(alive_i) churn_i / sum_i P(alive_i)``.
 
     The expected share of today's active customers who quit within ``within`` periods
@@ -519,8 +590,7 @@ def base_churn_rate(model: Any, frequency: Any, recency: Any, T: Any, within: fl
     return _base_churn(model, kind, xu, txu, Tu, pa, within, k)
 
 
-def dropout_scale_for_churn_cut(model: Any, frequency: Any, recency: Any, T: Any, cut: float,
-                                within: float) -> float:
+def dropout_scale_for_churn_cut(model: Any, frequency: Any, recency: Any, T: Any, cut: float, within: float) -> float:
     """The drop-out scale ``k`` that lowers the base's churn rate by ``cut`` (e.g. 0.05 = 5 points).
 
     Solves ``base_churn_rate(k) = base_churn_rate(1) - cut`` with Brent's method
@@ -535,12 +605,14 @@ def dropout_scale_for_churn_cut(model: Any, frequency: Any, recency: Any, T: Any
     if not (0 < cut < base):
         raise ValueError(f"cut: must be between 0 and the current churn rate {base:.4f} (got {cut!r})")
     target = base - cut
-    return float(optimize.brentq(lambda k: _base_churn(model, kind, xu, txu, Tu, pa, within, k) - target,
-                                 0.0, 1.0, xtol=1e-8))
+    return float(
+        optimize.brentq(lambda k: _base_churn(model, kind, xu, txu, Tu, pa, within, k) - target, 0.0, 1.0, xtol=1e-8)
+    )
 
 
-def oracle_discounted_purchases(rate: Any, dropout: Any, alive: Any, horizon: float,
-                                discount_rate: float = 0.0) -> np.ndarray:
+def oracle_discounted_purchases(
+    rate: Any, dropout: Any, alive: Any, horizon: float, discount_rate: float = 0.0
+) -> np.ndarray:
     """Expected discounted purchases for customers whose latent traits are known.
 
     ``alive * rate (1 - exp(-(rate p + delta) H)) / (rate p + delta)``: a customer who is
@@ -563,8 +635,9 @@ def oracle_discounted_purchases(rate: Any, dropout: Any, alive: Any, horizon: fl
 
 
 # =========================================================================== delta method
-def delta_method(fun: Callable[[np.ndarray], float], theta: Any, cov: Any,
-                 rel_step: float = 1e-4) -> tuple[float, float]:
+def delta_method(
+    fun: Callable[[np.ndarray], float], theta: Any, cov: Any, rel_step: float = 1e-4
+) -> tuple[float, float]:
     """Value and delta-method standard error of ``fun(theta)``.
 
     The gradient is taken by central differences (step ``rel_step * |theta_i|``);

@@ -57,16 +57,30 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import special
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from ._mle import (PURCHASE_PARAMS, PurchaseFit, as_1d, check_nonneg, check_positive_params, check_rfm, compress,
-                   fit_purchase_model, index_of, maximise, purchase_loglik, summary_frame, wrap)
+from ._mle import (
+    PURCHASE_PARAMS,
+    PurchaseFit,
+    as_1d,
+    check_nonneg,
+    check_positive_params,
+    check_rfm,
+    compress,
+    fit_purchase_model,
+    index_of,
+    maximise,
+    purchase_loglik,
+    summary_frame,
+    wrap,
+)
 
 __all__ = [
     "BGNBDResult",
@@ -101,8 +115,9 @@ def _check_seed(seed: Any) -> np.random.Generator:
 # --------------------------------------------------------------------------- BG/NBD likelihood
 
 
-def _bgnbd_ll_grad(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray,
-                   w: np.ndarray, want_grad: bool = True) -> tuple[float, np.ndarray | None]:
+def _bgnbd_ll_grad(
+    theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray, want_grad: bool = True
+) -> tuple[float, np.ndarray | None]:
     """Weighted BG/NBD log-likelihood and its gradient in (r, alpha, a, b).
 
     Per customer (FHL 2005a, eq. 6):
@@ -142,8 +157,9 @@ def _bgnbd_ll_grad(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarr
     return ll, grad
 
 
-def bgnbd_loglik(params: Any, frequency: Any, recency: Any, T: Any, *,
-                 weights: Any = None, gradient: bool = False) -> float | tuple[float, np.ndarray]:
+def bgnbd_loglik(
+    params: Any, frequency: Any, recency: Any, T: Any, *, weights: Any = None, gradient: bool = False
+) -> float | tuple[float, np.ndarray]:
     """Total BG/NBD log-likelihood of customers' histories at given parameters.
 
     Args:
@@ -179,20 +195,21 @@ def _hyp2f1(A: float, B: float, C: np.ndarray, z: np.ndarray) -> np.ndarray:
     integer ``a``). The function is analytic in C, so there we average C(1 -+ 1e-7):
     the error is O(1e-14) plus SciPy's rounding near the degenerate point (~1e-11).
     """
-    A, B, C, z = np.broadcast_arrays(np.float64(A), np.float64(B), np.asarray(C, dtype=np.float64),
-                                     np.asarray(z, dtype=np.float64))
+    A, B, C, z = np.broadcast_arrays(
+        np.float64(A), np.float64(B), np.asarray(C, dtype=np.float64), np.asarray(z, dtype=np.float64)
+    )
     out = np.asarray(hyp2f1(A, B, C, z), dtype=np.float64)
     bad = ~np.isfinite(out)
     if np.any(bad):
         out = out.copy()
         Cb = C[bad]
-        out[bad] = 0.5 * (hyp2f1(A[bad], B[bad], Cb * (1 + 1e-7), z[bad])
-                          + hyp2f1(A[bad], B[bad], Cb * (1 - 1e-7), z[bad]))
+        out[bad] = 0.5 * (
+            hyp2f1(A[bad], B[bad], Cb * (1 + 1e-7), z[bad]) + hyp2f1(A[bad], B[bad], Cb * (1 - 1e-7), z[bad])
+        )
     return out
 
 
-def _cond_expected_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray,
-                          t: np.ndarray) -> np.ndarray:
+def _cond_expected_arrays(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
     """FHL 2005a eq. 10, with Euler's transformation of the 2F1 for stability.
 
     (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z),
@@ -231,7 +248,7 @@ class BGNBDResult(PurchaseFit):
     """
 
     @classmethod
-    def from_params(cls, params: dict) -> "BGNBDResult":
+    def from_params(cls, params: dict) -> BGNBDResult:
         """A model with given parameters and no fitted data (for teaching and simulation checks).
 
         ``se``, ``cov`` and ``loglik`` are NaN; pass customers' arrays to the prediction methods.
@@ -254,8 +271,9 @@ class BGNBDResult(PurchaseFit):
         codes, xu, txu, Tu, index = self._customers(frequency, recency, T)
         return wrap(_p_alive_arrays(self.theta, xu, txu, Tu)[codes], index, "p_alive")
 
-    def expected_purchases(self, t: float, frequency: Any = None, recency: Any = None,
-                           T: Any = None) -> np.ndarray | pd.Series:
+    def expected_purchases(
+        self, t: float, frequency: Any = None, recency: Any = None, T: Any = None
+    ) -> np.ndarray | pd.Series:
         """Expected repeat purchases in the next ``t`` periods, given each customer's history.
 
         E[Y(t) | x, t_x, T] from Fader, Hardie & Lee (2005a), eq. 10 (uses ``hyp2f1``).
@@ -292,8 +310,7 @@ class BGNBDResult(PurchaseFit):
         return float(out) if arr.ndim == 0 else out
 
 
-def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = None,
-              maxiter: int = 2000) -> BGNBDResult:
+def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = None, maxiter: int = 2000) -> BGNBDResult:
     """Fit the BG/NBD model by maximum likelihood.
 
     Identical ``(frequency, recency, T)`` rows are grouped and weighted by their count,
@@ -317,8 +334,19 @@ def fit_bgnbd(frequency: Any, recency: Any, T: Any, *, initial: dict | None = No
 
     Reference: Fader, Hardie & Lee (2005a), Marketing Science 24(2).
     """
-    return BGNBDResult(**fit_purchase_model(_bgnbd_ll_grad, frequency, recency, T, initial=initial, maxiter=maxiter,
-                                            model="BG/NBD", fit_name="fit_bgnbd", b_starts=(1.0, 2.0, 2.0)))
+    return BGNBDResult(
+        **fit_purchase_model(
+            _bgnbd_ll_grad,
+            frequency,
+            recency,
+            T,
+            initial=initial,
+            maxiter=maxiter,
+            model="BG/NBD",
+            fit_name="fit_bgnbd",
+            b_starts=(1.0, 2.0, 2.0),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- Gamma-Gamma
@@ -358,8 +386,15 @@ class _GGData:
         L = np.log(g + self.xm)
         sum_L = float(np.sum(L))
         sum_xL = float(np.dot(self.x, L))
-        ll = (float(np.dot(cx, gammaln(pux + q) - gammaln(pux))) - n * gammaln(q) + n * q * math.log(g)
-              + p * self.sum_xlogxm - self.sum_logm - p * sum_xL - q * sum_L)
+        ll = (
+            float(np.dot(cx, gammaln(pux + q) - gammaln(pux)))
+            - n * gammaln(q)
+            + n * q * math.log(g)
+            + p * self.sum_xlogxm
+            - self.sum_logm
+            - p * sum_xL
+            - q * sum_L
+        )
         if not want_grad:
             return ll, None
         psi_pq = digamma(pux + q)
@@ -370,8 +405,9 @@ class _GGData:
         return ll, np.array([g_p, g_q, g_g])
 
 
-def gamma_gamma_loglik(params: Any, frequency: Any, monetary_value: Any, *,
-                       gradient: bool = False) -> float | tuple[float, np.ndarray]:
+def gamma_gamma_loglik(
+    params: Any, frequency: Any, monetary_value: Any, *, gradient: bool = False
+) -> float | tuple[float, np.ndarray]:
     """Total Gamma-Gamma log-likelihood of customers' mean spends (customers with frequency > 0).
 
     Args:
@@ -420,12 +456,19 @@ class GammaGammaResult:
     message: str
 
     @classmethod
-    def from_params(cls, params: dict) -> "GammaGammaResult":
+    def from_params(cls, params: dict) -> GammaGammaResult:
         """A model with given parameters and no fitted data; ``se``, ``cov`` and ``loglik`` are NaN."""
         theta = check_positive_params(params, GG_PARAMS)
-        return cls(params={k: float(v) for k, v in zip(GG_PARAMS, theta)},
-                   se={k: math.nan for k in GG_PARAMS}, cov=np.full((3, 3), np.nan), loglik=math.nan,
-                   n=0, n_excluded=0, converged=False, message="parameters given, not fitted")
+        return cls(
+            params={k: float(v) for k, v in zip(GG_PARAMS, theta)},
+            se={k: math.nan for k in GG_PARAMS},
+            cov=np.full((3, 3), np.nan),
+            loglik=math.nan,
+            n=0,
+            n_excluded=0,
+            converged=False,
+            message="parameters given, not fitted",
+        )
 
     @property
     def theta(self) -> np.ndarray:
@@ -454,8 +497,10 @@ class GammaGammaResult:
         p, q, g = self.theta
         denom = p * x + q - 1.0
         if np.any(denom <= 0):
-            raise ValueError(f"frequency: q = {q:.4g} <= 1 makes the expected spend infinite for "
-                             "customers with few repeat purchases (population mean does not exist)")
+            raise ValueError(
+                f"frequency: q = {q:.4g} <= 1 makes the expected spend infinite for "
+                "customers with few repeat purchases (population mean does not exist)"
+            )
         return wrap((g + x * m) * p / denom, index_of(frequency), "expected_spend")
 
     def expected_spend_new(self) -> float:
@@ -468,8 +513,9 @@ class GammaGammaResult:
         return summary_frame(self.params, self.se, level)
 
 
-def fit_gamma_gamma(frequency: Any, monetary_value: Any, *, initial: dict | None = None,
-                    maxiter: int = 2000) -> GammaGammaResult:
+def fit_gamma_gamma(
+    frequency: Any, monetary_value: Any, *, initial: dict | None = None, maxiter: int = 2000
+) -> GammaGammaResult:
     """Fit the Gamma-Gamma model of mean spend by maximum likelihood.
 
     Only customers with ``frequency > 0`` enter (their ``monetary_value`` is the mean of
@@ -495,12 +541,12 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, *, initial: dict | None
     x, m = _check_spend(frequency, monetary_value)
     keep = x > 0
     if not np.any(keep):
-        raise ValueError("frequency: no customer has frequency > 0; the Gamma-Gamma is fitted "
-                         "on repeat buyers only")
+        raise ValueError("frequency: no customer has frequency > 0; the Gamma-Gamma is fitted on repeat buyers only")
     xk, mk = x[keep], m[keep]
     if xk.size < 2 or np.all(mk == mk[0]):
-        raise ValueError("monetary_value: need at least 2 repeat buyers with different mean spends "
-                         "to fit the Gamma-Gamma")
+        raise ValueError(
+            "monetary_value: need at least 2 repeat buyers with different mean spends to fit the Gamma-Gamma"
+        )
     data = _GGData(xk, mk)
     n = data.n
     if initial is not None:
@@ -508,13 +554,24 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, *, initial: dict | None
     else:
         mbar = float(np.mean(mk))
         starts = [np.log([1.0, 2.0, mbar]), np.log([5.0, 3.0, mbar * 2.0]), np.log([0.5, 1.5, mbar / 2.0])]
-    opt = maximise(data.ll_grad, starts, n, maxiter, GG_PARAMS, "fit_gamma_gamma",
-                   "monetary_value: the Gamma-Gamma likelihood could not be evaluated for these data")
+    opt = maximise(
+        data.ll_grad,
+        starts,
+        n,
+        maxiter,
+        GG_PARAMS,
+        "fit_gamma_gamma",
+        "monetary_value: the Gamma-Gamma likelihood could not be evaluated for these data",
+    )
     return GammaGammaResult(
         params={k: float(v) for k, v in zip(GG_PARAMS, opt.theta)},
         se={k: float(v) for k, v in zip(GG_PARAMS, opt.se)},
-        cov=opt.cov, loglik=opt.loglik, n=int(n), n_excluded=int(x.size - n),
-        converged=opt.converged, message=opt.message,
+        cov=opt.cov,
+        loglik=opt.loglik,
+        n=int(n),
+        n_excluded=int(x.size - n),
+        converged=opt.converged,
+        message=opt.message,
     )
 
 
@@ -531,9 +588,16 @@ def _to_timestamp(name: str, value: Any) -> pd.Timestamp:
     return ts.normalize()
 
 
-def rfm_summary(orders: pd.DataFrame, customer_col: str = "customer_id", date_col: str = "order_date",
-                value_col: str = "revenue", calibration_end: Any = None, holdout_end: Any = None,
-                unit_days: float = 7, observation_start: Any = None) -> pd.DataFrame:
+def rfm_summary(
+    orders: pd.DataFrame,
+    customer_col: str = "customer_id",
+    date_col: str = "order_date",
+    value_col: str = "revenue",
+    calibration_end: Any = None,
+    holdout_end: Any = None,
+    unit_days: float = 7,
+    observation_start: Any = None,
+) -> pd.DataFrame:
     """Per-customer recency/frequency/monetary summary from an orders table.
 
     Orders on the same calendar day are one purchase occasion (their values are summed).
@@ -565,8 +629,11 @@ def rfm_summary(orders: pd.DataFrame, customer_col: str = "customer_id", date_co
     for arg, col in (("customer_col", customer_col), ("date_col", date_col), ("value_col", value_col)):
         if col not in orders.columns:
             raise ValueError(f"{arg}: column {col!r} not in orders (columns: {', '.join(map(str, orders.columns))})")
-    if isinstance(unit_days, bool) or not isinstance(unit_days, (int, float, np.integer, np.floating)) \
-            or not (np.isfinite(unit_days) and unit_days > 0):
+    if (
+        isinstance(unit_days, bool)
+        or not isinstance(unit_days, (int, float, np.integer, np.floating))
+        or not (np.isfinite(unit_days) and unit_days > 0)
+    ):
         raise ValueError(f"unit_days: must be a positive number of days (got {unit_days!r})")
     cust = orders[customer_col]
     if cust.isna().any():
@@ -600,8 +667,12 @@ def rfm_summary(orders: pd.DataFrame, customer_col: str = "customer_id", date_co
         raise ValueError(f"observation_start: must be on or before calibration_end ({start.date()} > {cal_end.date()})")
 
     # One row per (customer, purchase day), value summed.
-    daily = (pd.DataFrame({"c": cust.to_numpy(), "d": day.to_numpy(), "v": value.to_numpy()})
-             .groupby(["c", "d"], sort=True, observed=True)["v"].sum().reset_index())
+    daily = (
+        pd.DataFrame({"c": cust.to_numpy(), "d": day.to_numpy(), "v": value.to_numpy()})
+        .groupby(["c", "d"], sort=True, observed=True)["v"]
+        .sum()
+        .reset_index()
+    )
     first_ever = daily.groupby("c", sort=False)["d"].transform("min")
     keep = first_ever <= cal_end
     if start is not None:
@@ -609,8 +680,10 @@ def rfm_summary(orders: pd.DataFrame, customer_col: str = "customer_id", date_co
     daily = daily[keep]
     cal = daily[daily["d"] <= cal_end]
     if cal.empty:
-        raise ValueError("calibration_end: no customer made a first purchase on or before it"
-                         + (" (and on or after observation_start)" if start is not None else ""))
+        raise ValueError(
+            "calibration_end: no customer made a first purchase on or before it"
+            + (" (and on or after observation_start)" if start is not None else "")
+        )
     g = cal.groupby("c", sort=True)
     first = g["d"].min()
     last = g["d"].max()
@@ -619,12 +692,14 @@ def rfm_summary(orders: pd.DataFrame, customer_col: str = "customer_id", date_co
     first_value = g["v"].first()  # rows are sorted by day within customer
     unit = pd.Timedelta(days=1) * float(unit_days)
     freq = (n_days - 1).astype(np.int64)
-    out = pd.DataFrame({
-        "frequency": freq,
-        "recency": (last - first) / unit,
-        "T": (cal_end - first) / unit,
-        "monetary_value": np.where(freq > 0, (total - first_value) / freq.clip(lower=1), 0.0),
-    })
+    out = pd.DataFrame(
+        {
+            "frequency": freq,
+            "recency": (last - first) / unit,
+            "T": (cal_end - first) / unit,
+            "monetary_value": np.where(freq > 0, (total - first_value) / freq.clip(lower=1), 0.0),
+        }
+    )
     out.index.name = customer_col
     if hold_end is not None:
         hold = daily[(daily["d"] > cal_end) & (daily["d"] <= hold_end)]
@@ -637,9 +712,18 @@ def rfm_summary(orders: pd.DataFrame, customer_col: str = "customer_id", date_co
 # --------------------------------------------------------------------------- CLV
 
 
-def customer_lifetime_value(bgnbd: BGNBDResult, gg: GammaGammaResult, frequency: Any, recency: Any, T: Any,
-                            monetary_value: Any, horizon_periods: float, margin: float,
-                            discount_rate_per_period: float, step: float = 1.0) -> np.ndarray | pd.Series:
+def customer_lifetime_value(
+    bgnbd: BGNBDResult,
+    gg: GammaGammaResult,
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    monetary_value: Any,
+    horizon_periods: float,
+    margin: float,
+    discount_rate_per_period: float,
+    step: float = 1.0,
+) -> np.ndarray | pd.Series:
     """Discounted expected margin per customer over a horizon.
 
     ``CLV = sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) * E[M] * margin / (1 + d)^{t_k}``, with
@@ -667,7 +751,7 @@ def customer_lifetime_value(bgnbd: BGNBDResult, gg: GammaGammaResult, frequency:
         raise ValueError("bgnbd: must be a BGNBDResult from fit_bgnbd")
     if not isinstance(gg, GammaGammaResult):
         raise ValueError("gg: must be a GammaGammaResult from fit_gamma_gamma")
-    for name, v, lo, hi in (("horizon_periods", horizon_periods, 0, np.inf), ("step", step, 0, np.inf)):
+    for name, v, lo in (("horizon_periods", horizon_periods, 0), ("step", step, 0)):
         if not (isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) and v > lo):
             raise ValueError(f"{name}: must be a positive finite number (got {v!r})")
     if not (isinstance(margin, (int, float, np.integer, np.floating)) and 0 <= margin <= 1):
@@ -711,8 +795,14 @@ def customer_equity(clv_values: Any) -> float:
     return float(np.sum(as_1d("clv_values", clv_values)))
 
 
-def bootstrap_interval(values: Any, stat: Callable[..., Any] = np.sum, n_boot: int = 1000, seed: Any = 0,
-                       level: float = 0.95, max_elements: int = 4_000_000) -> tuple[float, float]:
+def bootstrap_interval(
+    values: Any,
+    stat: Callable[..., Any] = np.sum,
+    n_boot: int = 1000,
+    seed: Any = 0,
+    level: float = 0.95,
+    max_elements: int = 4_000_000,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of ``stat(values)`` (customers resampled with replacement).
 
     Resamples are drawn as an index matrix, ``max_elements`` entries at a time (chunks of
@@ -748,7 +838,7 @@ def bootstrap_interval(values: Any, stat: Callable[..., Any] = np.sum, n_boot: i
     while done < n_boot:
         k = min(rows, n_boot - done)
         idx = rng.integers(0, n, size=(k, n), dtype=idx_dtype)
-        out[done:done + k] = np.asarray(stat(v[idx], axis=1), dtype=np.float64).reshape(k)
+        out[done : done + k] = np.asarray(stat(v[idx], axis=1), dtype=np.float64).reshape(k)
         done += k
     lo, hi = np.quantile(out, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
     return float(lo), float(hi)
@@ -757,9 +847,18 @@ def bootstrap_interval(values: Any, stat: Callable[..., Any] = np.sum, n_boot: i
 # --------------------------------------------------------------------------- simulation
 
 
-def _simulate_histories(n: int, r: float, alpha: float, a: float, b: float, T: Any, seed: Any, *, one_off: bool,
-                        rng_of: Callable[[Any], np.random.Generator] = _check_seed
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _simulate_histories(
+    n: int,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    T: Any,
+    seed: Any,
+    *,
+    one_off: bool,
+    rng_of: Callable[[Any], np.random.Generator] = _check_seed,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(x, t_x, T)`` arrays drawn from the BG/NBD (``one_off=False``, see :func:`simulate_bgnbd`)
     or from the MBG/NBD (``one_off=True``: a customer may also drop out right after the first
     purchase, so the repeat purchases ever made are ``Geometric(p) - 1``).
@@ -788,8 +887,9 @@ def _simulate_histories(n: int, r: float, alpha: float, a: float, b: float, T: A
     return x, tx, TT
 
 
-def simulate_bgnbd(n: int, r: float, alpha: float, a: float, b: float, T: Any, seed: Any = 0, *,
-                   recency_grid: float | None = None) -> pd.DataFrame:
+def simulate_bgnbd(
+    n: int, r: float, alpha: float, a: float, b: float, T: Any, seed: Any = 0, *, recency_grid: float | None = None
+) -> pd.DataFrame:
     """Draw customers' (frequency, recency, T) from the BG/NBD generative model.
 
     Each customer: ``lambda ~ Gamma(r, rate alpha)``, ``p ~ Beta(a, b)``; after each repeat

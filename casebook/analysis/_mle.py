@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -194,9 +195,15 @@ def summary_frame(params: dict, se: dict, level: float) -> pd.DataFrame:
         s = se[k]
         # Wald interval on the log scale (the parameters are positive), mapped back.
         half = zc * s / est
-        rows.append({"parameter": k, "estimate": est, "se": s,
-                     "ci_low": est * math.exp(-half) if np.isfinite(half) else np.nan,
-                     "ci_high": est * math.exp(half) if np.isfinite(half) else np.nan})
+        rows.append(
+            {
+                "parameter": k,
+                "estimate": est,
+                "se": s,
+                "ci_low": est * math.exp(-half) if np.isfinite(half) else np.nan,
+                "ci_high": est * math.exp(half) if np.isfinite(half) else np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=["parameter", "estimate", "se", "ci_low", "ci_high"])
 
 
@@ -222,9 +229,14 @@ def multistart(negll, starts, maxiter: int, error: str):
     """
     best = None
     for z0 in starts:
-        res = optimize.minimize(negll, z0, jac=True, method="L-BFGS-B",
-                                bounds=[(-LOG_BOUND, LOG_BOUND)] * len(z0),
-                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9})
+        res = optimize.minimize(
+            negll,
+            z0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(z0),
+            options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9},
+        )
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
             best = res
         if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
@@ -245,8 +257,16 @@ class Optimum(NamedTuple):
     message: str
 
 
-def maximise(ll_grad: Callable[..., tuple[float, np.ndarray | None]], starts: list[np.ndarray], n: int,
-             maxiter: int, names: tuple[str, ...], model: str, error: str, stacklevel: int = 2) -> Optimum:
+def maximise(
+    ll_grad: Callable[..., tuple[float, np.ndarray | None]],
+    starts: list[np.ndarray],
+    n: int,
+    maxiter: int,
+    names: tuple[str, ...],
+    model: str,
+    error: str,
+    stacklevel: int = 2,
+) -> Optimum:
     """Maximum likelihood over log-parameters, with standard errors.
 
     ``ll_grad(theta, want_grad=True)`` returns the total log-likelihood and its gradient
@@ -280,13 +300,23 @@ def maximise(ll_grad: Callable[..., tuple[float, np.ndarray | None]], starts: li
     se = np.sqrt(np.diag(cov))
     with np.errstate(all="ignore"):
         ll, _ = ll_grad(theta, want_grad=False)
-    return Optimum(theta=theta, se=se, cov=cov, loglik=float(ll), converged=bool(best.success),
-                   message=str(best.message))
+    return Optimum(
+        theta=theta, se=se, cov=cov, loglik=float(ll), converged=bool(best.success), message=str(best.message)
+    )
 
 
-def fit_purchase_model(ll_grad: Callable[..., tuple[float, np.ndarray | None]], frequency: Any, recency: Any,
-                       T: Any, *, initial: dict | None, maxiter: int, model: str, fit_name: str,
-                       b_starts: tuple[float, float, float]) -> dict[str, Any]:
+def fit_purchase_model(
+    ll_grad: Callable[..., tuple[float, np.ndarray | None]],
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    *,
+    initial: dict | None,
+    maxiter: int,
+    model: str,
+    fit_name: str,
+    b_starts: tuple[float, float, float],
+) -> dict[str, Any]:
     """Fit a BG/NBD-type model of (frequency, recency, T) by maximum likelihood.
 
     ``ll_grad(theta, x, t_x, T, w, want_grad=True)`` is the weighted log-likelihood and its
@@ -310,28 +340,56 @@ def fit_purchase_model(ll_grad: Callable[..., tuple[float, np.ndarray | None]], 
         raise ValueError(f"frequency: every customer has 0 repeat purchases; the {model} is not identified")
     codes, (xu, txu, Tu), w = compress(x, tx, TT)
     if w.size < 2:
-        raise ValueError("frequency: every customer has the same (frequency, recency, T); "
-                         f"the {model} is not identified")
+        raise ValueError(
+            f"frequency: every customer has the same (frequency, recency, T); the {model} is not identified"
+        )
 
     if initial is not None:
         starts = [np.log(check_positive_params(initial, PURCHASE_PARAMS))]
     else:
         scale = max(float(np.mean(TT)), 1e-3)
         b1, b2, b3 = b_starts
-        starts = [np.log([1.0, scale, 1.0, b1]), np.log([0.5, scale / 4.0, 0.5, b2]),
-                  np.log([2.0, scale * 4.0, 2.0, b3])]
-    opt = maximise(lambda th, want_grad=True: ll_grad(th, xu, txu, Tu, w, want_grad=want_grad), starts, n,
-                   maxiter, PURCHASE_PARAMS, fit_name,
-                   f"frequency: the {model} likelihood could not be evaluated for these data", stacklevel=3)
-    return dict(params={k: float(v) for k, v in zip(PURCHASE_PARAMS, opt.theta)},
-                se={k: float(v) for k, v in zip(PURCHASE_PARAMS, opt.se)},
-                cov=opt.cov, loglik=opt.loglik, n=int(n), n_unique=int(w.size),
-                converged=opt.converged, message=opt.message,
-                _codes=codes, _xu=xu, _txu=txu, _Tu=Tu, _index=index_of(frequency))
+        starts = [
+            np.log([1.0, scale, 1.0, b1]),
+            np.log([0.5, scale / 4.0, 0.5, b2]),
+            np.log([2.0, scale * 4.0, 2.0, b3]),
+        ]
+    opt = maximise(
+        lambda th, want_grad=True: ll_grad(th, xu, txu, Tu, w, want_grad=want_grad),
+        starts,
+        n,
+        maxiter,
+        PURCHASE_PARAMS,
+        fit_name,
+        f"frequency: the {model} likelihood could not be evaluated for these data",
+        stacklevel=3,
+    )
+    return dict(
+        params={k: float(v) for k, v in zip(PURCHASE_PARAMS, opt.theta)},
+        se={k: float(v) for k, v in zip(PURCHASE_PARAMS, opt.se)},
+        cov=opt.cov,
+        loglik=opt.loglik,
+        n=int(n),
+        n_unique=int(w.size),
+        converged=opt.converged,
+        message=opt.message,
+        _codes=codes,
+        _xu=xu,
+        _txu=txu,
+        _Tu=Tu,
+        _index=index_of(frequency),
+    )
 
 
-def purchase_loglik(ll_grad: Callable[..., tuple[float, np.ndarray | None]], params: Any, frequency: Any,
-                    recency: Any, T: Any, weights: Any, gradient: bool) -> float | tuple[float, np.ndarray]:
+def purchase_loglik(
+    ll_grad: Callable[..., tuple[float, np.ndarray | None]],
+    params: Any,
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    weights: Any,
+    gradient: bool,
+) -> float | tuple[float, np.ndarray]:
     """``ll_grad`` (as for :func:`fit_purchase_model`) at checked ``params`` and customers' histories."""
     theta = check_positive_params(params, PURCHASE_PARAMS)
     x, tx, TT = check_rfm(frequency, recency, T)
@@ -372,10 +430,17 @@ class PurchaseFit:
     def _unfitted(cls, params: Any, **customers: Any):
         """A model with given parameters: ``se``, ``cov`` and ``loglik`` NaN, ``customers`` as given."""
         theta = check_positive_params(params, PURCHASE_PARAMS)
-        return cls(params={k: float(v) for k, v in zip(PURCHASE_PARAMS, theta)},
-                   se={k: math.nan for k in PURCHASE_PARAMS}, cov=np.full((4, 4), np.nan),
-                   loglik=math.nan, n=0, n_unique=0, converged=False, message="parameters given, not fitted",
-                   **customers)
+        return cls(
+            params={k: float(v) for k, v in zip(PURCHASE_PARAMS, theta)},
+            se={k: math.nan for k in PURCHASE_PARAMS},
+            cov=np.full((4, 4), np.nan),
+            loglik=math.nan,
+            n=0,
+            n_unique=0,
+            converged=False,
+            message="parameters given, not fitted",
+            **customers,
+        )
 
     @property
     def theta(self) -> np.ndarray:

@@ -105,8 +105,10 @@ def _as_series(name: str, y: Any) -> pd.Series:
 
 def _position(y: pd.Series, break_at: Any, name: str = "break_at") -> int:
     """Position of the first post-period value: an int position, or a label of ``y.index``."""
-    if isinstance(break_at, (int, np.integer)) and not isinstance(break_at, bool) and not (
-        y.index.dtype.kind in "iu" and not isinstance(y.index, pd.RangeIndex)
+    if (
+        isinstance(break_at, (int, np.integer))
+        and not isinstance(break_at, bool)
+        and not (y.index.dtype.kind in "iu" and not isinstance(y.index, pd.RangeIndex))
     ):
         pos = int(break_at)
     else:
@@ -254,15 +256,24 @@ def segmented_its(y: Any, break_at: Any, maxlags: int = DEFAULT_HAC_LAGS, level:
     d["counterfactual"] = b["Intercept"] + b["t"] * d["t"]
     d.index = s.index
     return ItsResult(
-        level_change=float(b["post"]), level_ci=(float(ci.loc["post", 0]), float(ci.loc["post", 1])),
-        slope_change=float(b["t_post"]), slope_ci=(float(ci.loc["t_post", 0]), float(ci.loc["t_post", 1])),
-        baseline=baseline, relative_change=rel, relative_ci=(rel - crit * rel_se, rel + crit * rel_se),
-        pre_slope=float(b["t"]), break_pos=pos, maxlags=int(maxlags), data=d, fit=fit,
+        level_change=float(b["post"]),
+        level_ci=(float(ci.loc["post", 0]), float(ci.loc["post", 1])),
+        slope_change=float(b["t_post"]),
+        slope_ci=(float(ci.loc["t_post", 0]), float(ci.loc["t_post", 1])),
+        baseline=baseline,
+        relative_change=rel,
+        relative_ci=(rel - crit * rel_se, rel + crit * rel_se),
+        pre_slope=float(b["t"]),
+        break_pos=pos,
+        maxlags=int(maxlags),
+        data=d,
+        fit=fit,
     )
 
 
-def placebo_its(y: Any, break_at: Any, min_side: int = 12, maxlags: int = DEFAULT_HAC_LAGS,
-                level: float = 0.95) -> pd.DataFrame:
+def placebo_its(
+    y: Any, break_at: Any, min_side: int = 12, maxlags: int = DEFAULT_HAC_LAGS, level: float = 0.95
+) -> pd.DataFrame:
     """Segmented ITS at every fake date inside the pre-period (where nothing happened).
 
     Only the periods before the real break are used, so the real switch cannot leak
@@ -279,8 +290,15 @@ def placebo_its(y: Any, break_at: Any, min_side: int = 12, maxlags: int = DEFAUL
     rows = []
     for b in range(max(min_side, 3), len(pre) - max(min_side, 3) + 1):
         r = segmented_its(pre, b, maxlags=maxlags, level=level)
-        rows.append({"position": b, "period": pre.index[b], "level_change": r.level_change,
-                     "ci_low": r.level_ci[0], "ci_high": r.level_ci[1]})
+        rows.append(
+            {
+                "position": b,
+                "period": pre.index[b],
+                "level_change": r.level_change,
+                "ci_low": r.level_ci[0],
+                "ci_high": r.level_ci[1],
+            }
+        )
     out = pd.DataFrame(rows, columns=["position", "period", "level_change", "ci_low", "ci_high"])
     out["covers_zero"] = (out["ci_low"] <= 0) & (out["ci_high"] >= 0)
     return out
@@ -337,8 +355,13 @@ def gap_did(gap: Any, break_at: Any, maxlags: int = DEFAULT_HAC_LAGS, level: flo
     d = pd.DataFrame({"gap": s.to_numpy(), "post": (np.arange(len(s)) >= pos).astype(np.int64)})
     fit = smf.ols("gap ~ post", data=d).fit(cov_type="HAC", cov_kwds={"maxlags": int(maxlags)}, use_t=True)
     lo, hi = fit.conf_int(alpha=1 - level).loc["post"]
-    return DidResult(estimate=float(fit.params["post"]), ci=(float(lo), float(hi)), se=float(fit.bse["post"]),
-                     maxlags=int(maxlags), fit=fit)
+    return DidResult(
+        estimate=float(fit.params["post"]),
+        ci=(float(lo), float(hi)),
+        se=float(fit.bse["post"]),
+        maxlags=int(maxlags),
+        fit=fit,
+    )
 
 
 def _shift_stats(v: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -382,7 +405,9 @@ def _candidates(n: int, pos: int, min_side: int) -> np.ndarray:
     if cand.size < 2:
         raise ValueError(f"min_side: {min_side} leaves fewer than 2 admissible dates in {n} periods")
     if pos not in cand:
-        raise ValueError(f"break_at: the real break (position {pos}) must leave at least min_side={min_side} periods on each side")
+        raise ValueError(
+            f"break_at: the real break (position {pos}) must leave at least min_side={min_side} periods on each side"
+        )
     return cand
 
 
@@ -413,7 +438,9 @@ def placebo_date_test(y: Any, break_at: Any, min_side: int = 12) -> PlaceboDateT
     real = cand == pos
     t_real = float(tstat[real][0])
     p = float(np.mean(np.abs(tstat) >= abs(t_real) - 1e-12))
-    table = pd.DataFrame({"position": cand, "period": s.index[cand], "estimate": diff, "statistic": tstat, "real": real})
+    table = pd.DataFrame(
+        {"position": cand, "period": s.index[cand], "estimate": diff, "statistic": tstat, "real": real}
+    )
     return PlaceboDateTest(estimate=float(diff[real][0]), statistic=t_real, p_value=p, placebos=table)
 
 
@@ -521,8 +548,9 @@ class RateChange:
     fit: Any = field(repr=False)
 
 
-def rate_change(counts: Any, exposure: Any, post: Any, model: str = "quasipoisson", trend: bool = False,
-                level: float = 0.95) -> RateChange:
+def rate_change(
+    counts: Any, exposure: Any, post: Any, model: str = "quasipoisson", trend: bool = False, level: float = 0.95
+) -> RateChange:
     """Poisson GLM of counts with ``log(exposure)`` offset and a switch indicator.
 
     ``log E[count] = log(exposure) + b0 + b1 post (+ b2 t)``, so ``exp(b1) - 1`` is
@@ -558,13 +586,21 @@ def rate_change(counts: Any, exposure: Any, post: Any, model: str = "quasipoisso
     d = pd.DataFrame({"k": k, "post": p, "t": np.arange(k.size, dtype=np.float64)})
     formula = "k ~ post + t" if trend else "k ~ post"
     fit = smf.glm(formula, data=d, family=sm.families.Poisson(), offset=np.log(e)).fit(
-        scale="X2" if model == "quasipoisson" else None)
+        scale="X2" if model == "quasipoisson" else None
+    )
     dispersion = float(fit.pearson_chi2 / fit.df_resid) if fit.df_resid > 0 else float("nan")
     lo, hi = fit.conf_int(alpha=1 - level).loc["post"]
     before = float(k[p == 0].sum() / e[p == 0].sum())
     after = float(k[p == 1].sum() / e[p == 1].sum())
-    return RateChange(relative_change=float(np.expm1(fit.params["post"])), ci=(float(np.expm1(lo)), float(np.expm1(hi))),
-                      rate_before=before, rate_after=after, dispersion=dispersion, model=model, fit=fit)
+    return RateChange(
+        relative_change=float(np.expm1(fit.params["post"])),
+        ci=(float(np.expm1(lo)), float(np.expm1(hi))),
+        rate_before=before,
+        rate_after=after,
+        dispersion=dispersion,
+        model=model,
+        fit=fit,
+    )
 
 
 # --------------------------------------------------------------------------- shares
@@ -610,9 +646,17 @@ def weighted_share(is_member: Any, weights: Any = None, level: float = 0.95) -> 
 
 
 # --------------------------------------------------------------------------- simulation
-def simulate_its(n_periods: int = 108, break_pos: int = 54, level_change: float = -5.0, slope_change: float = 0.0,
-                 baseline: float = 79.0, trend: float = 0.0, noise_sd: float = 1.5, ar: float = 0.0,
-                 seed: Any = 0) -> np.ndarray:
+def simulate_its(
+    n_periods: int = 108,
+    break_pos: int = 54,
+    level_change: float = -5.0,
+    slope_change: float = 0.0,
+    baseline: float = 79.0,
+    trend: float = 0.0,
+    noise_sd: float = 1.5,
+    ar: float = 0.0,
+    seed: Any = 0,
+) -> np.ndarray:
     """A series with a planted level (and slope) change at ``break_pos`` and AR(1) noise.
 
     ``y_t = baseline + trend t + level_change post_t + slope_change t_post_t + e_t``,
@@ -627,11 +671,23 @@ def simulate_its(n_periods: int = 108, break_pos: int = 54, level_change: float 
     e[0] = rng.standard_normal() * noise_sd
     for i in range(1, n_periods):  # AR(1) recursion: a short loop over periods
         e[i] = ar * e[i - 1] + u[i]
-    return baseline + trend * d["t"].to_numpy() + level_change * d["post"].to_numpy() + slope_change * d["t_post"].to_numpy() + e
+    return (
+        baseline
+        + trend * d["t"].to_numpy()
+        + level_change * d["post"].to_numpy()
+        + slope_change * d["t_post"].to_numpy()
+        + e
+    )
 
 
-def simulate_counts(n_periods: int = 108, break_pos: int = 54, relative_change: float = 0.23,
-                    exposure: float = 400.0, base_rate: float = 0.02, seed: Any = 0) -> pd.DataFrame:
+def simulate_counts(
+    n_periods: int = 108,
+    break_pos: int = 54,
+    relative_change: float = 0.23,
+    exposure: float = 400.0,
+    base_rate: float = 0.02,
+    seed: Any = 0,
+) -> pd.DataFrame:
     """Event counts per period with a planted relative change of the rate at ``break_pos``.
 
     Exposure grows 1 % a period; counts are Poisson(exposure x rate).
@@ -647,9 +703,16 @@ def simulate_counts(n_periods: int = 108, break_pos: int = 54, relative_change: 
     return pd.DataFrame({"counts": rng.poisson(expo * rate), "exposure": expo, "post": post})
 
 
-def simulate_panel(n_periods: int = 108, break_pos: int = 54, n_controls: int = 5, effect: float = -5.0,
-                   noise_sd: float = 1.5, common_sd: float = 1.0, seed: Any = 0,
-                   treated: str = "treated") -> pd.DataFrame:
+def simulate_panel(
+    n_periods: int = 108,
+    break_pos: int = 54,
+    n_controls: int = 5,
+    effect: float = -5.0,
+    noise_sd: float = 1.5,
+    common_sd: float = 1.0,
+    seed: Any = 0,
+    treated: str = "treated",
+) -> pd.DataFrame:
     """Wide panel (periods x units): one treated unit with a planted step ``effect``, ``n_controls`` controls.
 
     All units share a common random shock per period (sd ``common_sd``) that a
@@ -662,4 +725,3 @@ def simulate_panel(n_periods: int = 108, break_pos: int = 54, n_controls: int = 
     for j in range(n_controls):
         cols[f"control_{j + 1}"] = 70 + 2 * j + common + rng.standard_normal(n_periods) * noise_sd
     return pd.DataFrame(cols)
-

@@ -21,7 +21,7 @@ Every function takes plain arrays or pandas objects and is deterministic
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,8 +57,9 @@ def wilson_ci(successes: int, n: int, level: float = 0.95) -> tuple[float, float
     return float(successes / n), low, high
 
 
-def bootstrap_ratio_ci(num: Sequence[float], den: Sequence[float], n_boot: int = 1000, seed: int = 0,
-                       level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_ratio_ci(
+    num: Sequence[float], den: Sequence[float], n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """``sum(num) / sum(den)`` with a percentile bootstrap interval, resampling the units (rows).
 
     Use one row per independent unit (e.g. per customer: online revenue, all
@@ -88,8 +89,13 @@ def days_of_supply(on_hand: Sequence[float], consumed_per_day: Sequence[float]) 
     return float(oh.mean() / c.mean())
 
 
-def period_days_of_supply(daily: pd.DataFrame, on_hand: str = "on_hand_units", consumed: str = "consumed_units",
-                          freq: str = "QE", stock: str = "mean") -> pd.Series:
+def period_days_of_supply(
+    daily: pd.DataFrame,
+    on_hand: str = "on_hand_units",
+    consumed: str = "consumed_units",
+    freq: str = "QE",
+    stock: str = "mean",
+) -> pd.Series:
     """Days of supply per calendar period from a daily series indexed by date.
 
     ``stock="mean"``: average stock over the period / average daily consumption
@@ -142,8 +148,9 @@ def fifo_days_to_customer(stock_before: float, consumption_from_launch: Sequence
     return float(k) if k < cum.size else float("nan")
 
 
-def launch_lags(dates: pd.DatetimeIndex | Sequence, on_hand: Sequence[float], consumed: Sequence[float],
-                launch_dates: Sequence) -> np.ndarray:
+def launch_lags(
+    dates: pd.DatetimeIndex | Sequence, on_hand: Sequence[float], consumed: Sequence[float], launch_dates: Sequence
+) -> np.ndarray:
     """:func:`fifo_days_to_customer` at each launch, from one pipeline's daily stock and consumption.
 
     ``dates`` must be consecutive days (sorted). The stock before a launch is the
@@ -235,8 +242,14 @@ def bucket_sums(day: Sequence[int], values: Sequence[float], width: int, n_bucke
     return np.bincount(b[keep], weights=v[keep], minlength=n_buckets)
 
 
-def pipeline_due(created_day: Sequence[int], expected_day: Sequence[int], expected_units: Sequence[float],
-                 origin_day: int, lo: int, hi: int) -> float:
+def pipeline_due(
+    created_day: Sequence[int],
+    expected_day: Sequence[int],
+    expected_units: Sequence[float],
+    origin_day: int,
+    lo: int,
+    hi: int,
+) -> float:
     """Units of opportunities known at ``origin_day`` (created on or before it) expected in days [lo, hi)."""
     c = np.asarray(created_day)
     e = np.asarray(expected_day)
@@ -244,9 +257,18 @@ def pipeline_due(created_day: Sequence[int], expected_day: Sequence[int], expect
     return float(u[(c <= origin_day) & (e >= lo) & (e < hi)].sum())
 
 
-def crm_backtest(order_day: Sequence[int], units: Sequence[float], announced: Sequence[bool],
-                 opp_created_day: Sequence[int], opp_expected_day: Sequence[int], opp_units: Sequence[float],
-                 width: int = 28, history: int = 2, horizon: int = 1, first_target: int | None = None) -> pd.DataFrame:
+def crm_backtest(
+    order_day: Sequence[int],
+    units: Sequence[float],
+    announced: Sequence[bool],
+    opp_created_day: Sequence[int],
+    opp_expected_day: Sequence[int],
+    opp_units: Sequence[float],
+    width: int = 28,
+    history: int = 2,
+    horizon: int = 1,
+    first_target: int | None = None,
+) -> pd.DataFrame:
     """Rolling-origin backtest of a demand forecast without and with CRM pipeline signals.
 
     Demand (``units`` ordered on ``order_day``) is summed in buckets of ``width``
@@ -281,7 +303,9 @@ def crm_backtest(order_day: Sequence[int], units: Sequence[float], announced: Se
     return pd.DataFrame(rows, columns=["bucket", "actual", "without_crm", "with_crm", "pipeline_units"])
 
 
-def mae_reduction(actual, base, better, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+def mae_reduction(
+    actual, base, better, n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """Relative cut in mean absolute error from ``base`` to ``better`` forecasts, 1 - MAE_better / MAE_base.
 
     The interval is a paired percentile bootstrap over forecast periods.

@@ -10,8 +10,9 @@ allowed, before any work. The checks are the generator's own
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from synthetic.errors import ParameterError
 from synthetic.scenario import Scenario
@@ -34,10 +35,14 @@ def check_parameters(
     if overrides is None:
         overrides = {}
     if not isinstance(overrides, Mapping):
-        raise ParameterError("overrides", f"must be a mapping of dotted keys to values (got {type(overrides).__name__})")
+        raise ParameterError(
+            "overrides", f"must be a mapping of dotted keys to values (got {type(overrides).__name__})"
+        )
     sc = check_inputs(scenario, seed, n_customers, overrides)
     if n_customers < min_customers:
-        raise ParameterError("n_customers", f"a chapter needs at least {min_customers:,} customers (got {n_customers:,})")
+        raise ParameterError(
+            "n_customers", f"a chapter needs at least {min_customers:,} customers (got {n_customers:,})"
+        )
     check_writable(Path(data_dir), "data_dir")
     if not isinstance(results_path, (str, os.PathLike)) or not str(results_path).endswith(".json"):
         raise ParameterError("results_path", f"must be a path ending in .json (got {results_path!r})")

@@ -44,8 +44,8 @@ References
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -55,10 +55,26 @@ from .causal import wilson_interval as _wilson
 from .retention import fit_mbgnbd
 
 __all__ = [
-    "top_share", "lorenz_curve", "gini", "wilson_interval", "bootstrap_interval", "bootstrap_ratio_of_sums",
-    "Binomial", "Poisson", "LatentClassFit", "fit_latent_class", "bootstrap_latent_class",
-    "fit_p_alive", "one_class_bic", "migration_matrix", "cumulative_counts", "active_share_by_period", "bootstrap_period_share",
-    "rfm_table", "rfm_scores", "choose_k_by_silhouette",
+    "top_share",
+    "lorenz_curve",
+    "gini",
+    "wilson_interval",
+    "bootstrap_interval",
+    "bootstrap_ratio_of_sums",
+    "Binomial",
+    "Poisson",
+    "LatentClassFit",
+    "fit_latent_class",
+    "bootstrap_latent_class",
+    "fit_p_alive",
+    "one_class_bic",
+    "migration_matrix",
+    "cumulative_counts",
+    "active_share_by_period",
+    "bootstrap_period_share",
+    "rfm_table",
+    "rfm_scores",
+    "choose_k_by_silhouette",
 ]
 
 
@@ -80,7 +96,7 @@ def top_share(values: np.ndarray, frac: float = 0.2) -> float:
     if total <= 0:
         raise ValueError("values sum to zero")
     k = max(1, int(round(frac * v.size)))
-    return float(np.partition(v, v.size - k)[v.size - k:].sum() / total)
+    return float(np.partition(v, v.size - k)[v.size - k :].sum() / total)
 
 
 def lorenz_curve(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,8 +127,9 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float, 
     return float(k / n), lo, hi
 
 
-def bootstrap_interval(values: np.ndarray, stat: Callable[[np.ndarray], float], n_boot: int = 1000,
-                       seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_interval(
+    values: np.ndarray, stat: Callable[[np.ndarray], float], n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """Statistic of ``values`` with a percentile bootstrap interval (units resampled with replacement).
 
     ``values`` is 1-d (one value per unit) or 2-d (one row per unit, e.g. revenue and a group flag).
@@ -134,8 +151,15 @@ def _boot_weights(n: int, n_boot: int, rng: np.random.Generator, chunk: int) -> 
     return np.bincount(idx.ravel(), minlength=chunk * n).reshape(chunk, n).astype(np.float32)
 
 
-def bootstrap_ratio_of_sums(num: np.ndarray, den: np.ndarray, group_a: np.ndarray, group_b: np.ndarray,
-                            n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_ratio_of_sums(
+    num: np.ndarray,
+    den: np.ndarray,
+    group_a: np.ndarray,
+    group_b: np.ndarray,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
     """Ratio ``(sum num / sum den over group a) / (sum num / sum den over group b)`` with a bootstrap interval.
 
     E.g. revenue per customer-year of key accounts over that of all other customers:
@@ -275,7 +299,9 @@ def _check(indicators: Sequence, n: int) -> list[tuple]:
             else:
                 e2, pa = np.asarray(ind.exposure_alt, float), np.asarray(ind.p_alt, float)
                 if e2.shape != (n,) or pa.shape != (n,) or (e2 < 0).any() or (pa < 0).any() or (pa > 1).any():
-                    raise ValueError(f"{ind.name}: exposure_alt must be non-negative and p_alt in [0, 1], one per customer")
+                    raise ValueError(
+                        f"{ind.name}: exposure_alt must be non-negative and p_alt in [0, 1], one per customer"
+                    )
                 out.append(("m", c, (e, e2, pa), g, G))
         else:
             raise TypeError(f"indicator must be Binomial or Poisson (got {type(ind).__name__})")
@@ -345,9 +371,14 @@ def _logistic_step(X: np.ndarray, y: np.ndarray, beta: np.ndarray, steps: int = 
     return beta
 
 
-def fit_latent_class(indicators: Sequence[Binomial | Poisson], covariates: np.ndarray | None = None,
-                     known: np.ndarray | None = None, init: LatentClassFit | np.ndarray | None = None,
-                     max_iter: int = 500, tol: float = 1e-8) -> LatentClassFit:
+def fit_latent_class(
+    indicators: Sequence[Binomial | Poisson],
+    covariates: np.ndarray | None = None,
+    known: np.ndarray | None = None,
+    init: LatentClassFit | np.ndarray | None = None,
+    max_iter: int = 500,
+    tol: float = 1e-8,
+) -> LatentClassFit:
     """Two-class latent class (regression) model fitted by EM.
 
     Args:
@@ -392,7 +423,7 @@ def fit_latent_class(indicators: Sequence[Binomial | Poisson], covariates: np.nd
     ll_old = -np.inf
     converged = False
     params = [init.params[j].copy() if isinstance(init, LatentClassFit) else None for j in range(len(inds))]
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
         params = [_m_step(ind, post, old) for ind, old in zip(inds, params)]
         beta = _logistic_step(X, post, beta)
         prior = np.clip(expit(X @ beta), 1e-12, 1 - 1e-12)
@@ -417,8 +448,17 @@ def fit_latent_class(indicators: Sequence[Binomial | Poisson], covariates: np.nd
         beta = -beta
         prior = 1 - prior
     n_params = X.shape[1] + sum(2 * ind[4] for ind in inds)
-    return LatentClassFit(coef=beta, params=params, posterior=post, prior=prior, loglik=ll, n_params=n_params,
-                          n_iter=it, converged=converged, names=[i.name for i in indicators])
+    return LatentClassFit(
+        coef=beta,
+        params=params,
+        posterior=post,
+        prior=prior,
+        loglik=ll,
+        n_params=n_params,
+        n_iter=it,
+        converged=converged,
+        names=[i.name for i in indicators],
+    )
 
 
 def one_class_bic(indicators: Sequence[Binomial | Poisson]) -> float:
@@ -445,11 +485,18 @@ def _take(ind, idx):
     return Poisson(np.asarray(ind.count)[idx], np.asarray(ind.exposure)[idx], g, ind.name, alt, pa)
 
 
-def bootstrap_latent_class(fit: LatentClassFit, indicators: Sequence[Binomial | Poisson],
-                           stats: Callable[[LatentClassFit, np.ndarray], Sequence[float]],
-                           covariates: np.ndarray | None = None, known: np.ndarray | None = None,
-                           n_boot: int = 100, seed: int = 0, level: float = 0.95,
-                           max_iter: int = 200, tol: float = 1e-7) -> np.ndarray:
+def bootstrap_latent_class(
+    fit: LatentClassFit,
+    indicators: Sequence[Binomial | Poisson],
+    stats: Callable[[LatentClassFit, np.ndarray], Sequence[float]],
+    covariates: np.ndarray | None = None,
+    known: np.ndarray | None = None,
+    n_boot: int = 100,
+    seed: int = 0,
+    level: float = 0.95,
+    max_iter: int = 200,
+    tol: float = 1e-7,
+) -> np.ndarray:
     """Percentile intervals of ``stats(fit, idx)`` over customer-resampled refits.
 
     Each replicate resamples customers (index array ``idx``), refits warm-started from
@@ -489,8 +536,13 @@ def migration_matrix(tiers: pd.DataFrame, order: Sequence[str] | None = None) ->
     return m.reindex(index=labels, columns=labels, fill_value=0)
 
 
-def cumulative_counts(customer_pos: np.ndarray, period_pos: np.ndarray, n_customers: int, n_periods: int,
-                      weights: np.ndarray | None = None) -> np.ndarray:
+def cumulative_counts(
+    customer_pos: np.ndarray,
+    period_pos: np.ndarray,
+    n_customers: int,
+    n_periods: int,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
     """(n_customers, n_periods) running totals: events (or ``weights``) of each customer up to each period.
 
     ``customer_pos`` and ``period_pos`` are integer positions (0-based) of each event, e.g. each
@@ -516,8 +568,9 @@ def active_share_by_period(active: np.ndarray, flag: np.ndarray) -> np.ndarray:
     return (f * A).sum(0) / A.sum(0)
 
 
-def bootstrap_period_share(active: np.ndarray, flag: np.ndarray, n_boot: int = 500, seed: int = 0,
-                           level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_period_share(
+    active: np.ndarray, flag: np.ndarray, n_boot: int = 500, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """Mean over periods of :func:`active_share_by_period`, with a customer-bootstrap interval.
 
     Customers (rows) are resampled with replacement, keeping each customer's whole history.
@@ -547,19 +600,26 @@ def bootstrap_period_share(active: np.ndarray, flag: np.ndarray, n_boot: int = 5
 
 
 # --------------------------------------------------------------------------- RFM and clustering
-def rfm_table(orders: pd.DataFrame, asof: pd.Timestamp, customer: str = "customer_id", date: str = "order_date",
-              value: str = "revenue") -> pd.DataFrame:
+def rfm_table(
+    orders: pd.DataFrame,
+    asof: pd.Timestamp,
+    customer: str = "customer_id",
+    date: str = "order_date",
+    value: str = "revenue",
+) -> pd.DataFrame:
     """Recency (days since the last order at ``asof``), frequency (orders) and monetary value (mean order value).
 
     One row per customer with at least one order on or before ``asof``, indexed by customer.
     """
     o = orders.loc[orders[date] <= asof]
     g = o.groupby(customer, sort=True)
-    out = pd.DataFrame({
-        "recency_days": (asof - g[date].max()).dt.days.astype(float),
-        "frequency": g.size().astype(float),
-        "monetary": g[value].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "recency_days": (asof - g[date].max()).dt.days.astype(float),
+            "frequency": g.size().astype(float),
+            "monetary": g[value].mean(),
+        }
+    )
     return out
 
 
@@ -568,21 +628,26 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5) -> pd.DataFrame:
 
     Ties are broken by rank order (``method="first"``) so every score is used.
     """
+
     def score(s, best_high=True):
         r = s.rank(method="first", ascending=best_high)
         return pd.qcut(r, q, labels=False).astype(int) + 1
 
-    out = pd.DataFrame({
-        "R": score(rfm["recency_days"], best_high=False),
-        "F": score(rfm["frequency"]),
-        "M": score(rfm["monetary"]),
-    }, index=rfm.index)
+    out = pd.DataFrame(
+        {
+            "R": score(rfm["recency_days"], best_high=False),
+            "F": score(rfm["frequency"]),
+            "M": score(rfm["monetary"]),
+        },
+        index=rfm.index,
+    )
     out["RFM"] = out["R"] * 100 + out["F"] * 10 + out["M"]
     return out
 
 
-def choose_k_by_silhouette(X: np.ndarray, ks: Sequence[int] = range(2, 9), random_state: int = 0,
-                           sample_size: int = 3000, n_init: int = 4) -> tuple[int, pd.Series]:
+def choose_k_by_silhouette(
+    X: np.ndarray, ks: Sequence[int] = range(2, 9), random_state: int = 0, sample_size: int = 3000, n_init: int = 4
+) -> tuple[int, pd.Series]:
     """Fit k-means for each k and score it by the silhouette (on a seeded sample of ``sample_size`` points).
 
     Returns ``(best_k, silhouette by k)``.

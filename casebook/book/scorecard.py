@@ -22,15 +22,16 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
+from ..analysis.results import Record, read_results
 from .render import format_number, render_site_page, write_atomic
-from .results import Record, read_results
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -38,9 +39,24 @@ REPORTED = "reported"
 CHAPTER_FAILED = "chapter failed"
 
 COLUMNS = (
-    "chapter", "claim", "claim_text", "source", "quantity", "case_value", "claimed", "planted",
-    "estimate", "ci_low", "ci_high", "unit", "method", "verdict", "reason", "tolerance",
-    "public_record", "public_source",
+    "chapter",
+    "claim",
+    "claim_text",
+    "source",
+    "quantity",
+    "case_value",
+    "claimed",
+    "planted",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "method",
+    "verdict",
+    "reason",
+    "tolerance",
+    "public_record",
+    "public_source",
 )
 
 
@@ -76,7 +92,13 @@ class Tolerance:
         parts = []
         if self.bound:
             extra = f", {self.describe_plain()}" if (self.abs or self.rel) else ""
-            return {"upper": "the ceiling (at most the case's number", "lower": "the floor (at least the case's number"}[self.bound] + extra + ")"
+            return (
+                {"upper": "the ceiling (at most the case's number", "lower": "the floor (at least the case's number"}[
+                    self.bound
+                ]
+                + extra
+                + ")"
+            )
         if self.abs is not None:
             parts.append(f"±{format_number(self.abs)}")
         if self.rel is not None:
@@ -88,7 +110,7 @@ class Tolerance:
         return Tolerance(self.abs, self.rel).describe()
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None, where: str = "tolerance") -> "Tolerance":
+    def from_mapping(cls, data: Mapping[str, Any] | None, where: str = "tolerance") -> Tolerance:
         """Build from ``{abs: x, rel: y}`` (either may be missing), validating the numbers."""
         data = dict(data or {})
         unknown = set(data) - {"abs", "rel", "bound"}
@@ -190,27 +212,33 @@ def verdict(record: Record, tolerance: Tolerance) -> tuple[str, str]:
                 oks.append(f"planted {f(record.planted)} inside the 95 % interval")
             else:
                 side = "below" if record.planted < record.ci_low else "above"
-                fails.append(f"planted {f(record.planted)} is {side} the 95 % interval "
-                             f"[{f(record.ci_low)}, {f(record.ci_high)}]")
+                fails.append(
+                    f"planted {f(record.planted)} is {side} the 95 % interval [{f(record.ci_low)}, {f(record.ci_high)}]"
+                )
         elif tolerance.within(est, record.planted):
             oks.append(f"no interval; estimate within {tolerance.describe()} of planted {f(record.planted)}")
         else:
-            fails.append(f"no interval, and estimate {f(est)} is {f(abs(est - record.planted))} from planted "
-                         f"{f(record.planted)} (tolerance {tolerance.describe()})")
+            fails.append(
+                f"no interval, and estimate {f(est)} is {f(abs(est - record.planted))} from planted "
+                f"{f(record.planted)} (tolerance {tolerance.describe()})"
+            )
     if record.claimed is not None:
         if tolerance.within(est, record.claimed):
             oks.append(f"within {tolerance.describe()} of the case's {f(record.claimed)}")
         else:
-            fails.append(f"estimate {f(est)} is {f(abs(est - record.claimed))} from the case's "
-                         f"{f(record.claimed)} (tolerance {tolerance.describe()})")
+            fails.append(
+                f"estimate {f(est)} is {f(abs(est - record.claimed))} from the case's "
+                f"{f(record.claimed)} (tolerance {tolerance.describe()})"
+            )
     if fails:
         return NOT_REPRODUCED, "; ".join(fails)
     return REPRODUCED, "; ".join(oks)
 
 
 # --------------------------------------------------------------------------- table
-def scorecard_rows(results: Mapping[str, Iterable[Record]], claims: Claims,
-                   failed: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+def scorecard_rows(
+    results: Mapping[str, Iterable[Record]], claims: Claims, failed: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """One dict per record (keys: :data:`COLUMNS`), chapters in the order given.
 
     ``failed`` maps a failed chapter to its error line; such a chapter gets one
@@ -225,19 +253,46 @@ def scorecard_rows(results: Mapping[str, Iterable[Record]], claims: Claims,
             v, reason = verdict(rec, claim.tolerance)
             if chapter in failed:
                 reason = f"{reason} (chapter failed: records may be incomplete)"
-            rows.append({
-                "chapter": chapter, "claim": rec.claim, "claim_text": claim.text, "source": claim.source,
-                "quantity": rec.quantity, "case_value": claim.case_value, "claimed": rec.claimed,
-                "planted": rec.planted, "estimate": rec.estimate, "ci_low": rec.ci_low, "ci_high": rec.ci_high,
-                "unit": rec.unit, "method": rec.method, "verdict": v, "reason": reason,
-                "tolerance": claim.tolerance.describe() if _uses_tolerance(rec) else "", "public_record": claim.public_record,
-                "public_source": claim.public_source,
-            })
+            rows.append(
+                {
+                    "chapter": chapter,
+                    "claim": rec.claim,
+                    "claim_text": claim.text,
+                    "source": claim.source,
+                    "quantity": rec.quantity,
+                    "case_value": claim.case_value,
+                    "claimed": rec.claimed,
+                    "planted": rec.planted,
+                    "estimate": rec.estimate,
+                    "ci_low": rec.ci_low,
+                    "ci_high": rec.ci_high,
+                    "unit": rec.unit,
+                    "method": rec.method,
+                    "verdict": v,
+                    "reason": reason,
+                    "tolerance": claim.tolerance.describe() if _uses_tolerance(rec) else "",
+                    "public_record": claim.public_record,
+                    "public_source": claim.public_source,
+                }
+            )
         if not records and chapter in failed:
-            rows.append({c: None for c in COLUMNS} | {
-                "chapter": chapter, "claim": "", "claim_text": "", "source": "", "quantity": "",
-                "unit": "", "method": "", "verdict": CHAPTER_FAILED, "reason": failed[chapter],
-                "tolerance": "", "public_record": "", "public_source": ""})
+            rows.append(
+                {c: None for c in COLUMNS}
+                | {
+                    "chapter": chapter,
+                    "claim": "",
+                    "claim_text": "",
+                    "source": "",
+                    "quantity": "",
+                    "unit": "",
+                    "method": "",
+                    "verdict": CHAPTER_FAILED,
+                    "reason": failed[chapter],
+                    "tolerance": "",
+                    "public_record": "",
+                    "public_source": "",
+                }
+            )
     return rows
 
 
@@ -245,7 +300,9 @@ def _uses_tolerance(rec: Record) -> bool:
     return rec.claimed is not None or (rec.planted is not None and rec.ci_low is None)
 
 
-def read_chapter_results(paths: Mapping[str, str | os.PathLike | None]) -> tuple[dict[str, list[Record]], dict[str, str]]:
+def read_chapter_results(
+    paths: Mapping[str, str | os.PathLike | None],
+) -> tuple[dict[str, list[Record]], dict[str, str]]:
     """Read each chapter's results file; return ``(records by chapter, problems by chapter)``.
 
     A missing or invalid file gives no records and a one-line problem.
@@ -272,8 +329,12 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def write_scorecard(rows: list[dict[str, Any]], out_dir: str | os.PathLike, context: Mapping[str, Any] | None = None,
-                    problems: Mapping[str, str] | None = None) -> dict[str, Path]:
+def write_scorecard(
+    rows: list[dict[str, Any]],
+    out_dir: str | os.PathLike,
+    context: Mapping[str, Any] | None = None,
+    problems: Mapping[str, str] | None = None,
+) -> dict[str, Path]:
     """Write ``scorecard.csv``, ``scorecard.json`` and ``scorecard.html`` to ``out_dir`` (atomically).
 
     ``context`` (profile, parameters, build time...) is shown on the HTML page
@@ -285,11 +346,28 @@ def write_scorecard(rows: list[dict[str, Any]], out_dir: str | os.PathLike, cont
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     paths = {
         "csv": write_atomic(out / "scorecard.csv", frame.to_csv(index=False, lineterminator="\n")),
-        "json": write_atomic(out / "scorecard.json", json.dumps(
-            {"build": dict(context or {}), "summary": summarize(rows), "problems": dict(problems or {}),
-             "rows": json.loads(frame.to_json(orient="records"))}, indent=2, ensure_ascii=False) + "\n"),
+        "json": write_atomic(
+            out / "scorecard.json",
+            json.dumps(
+                {
+                    "build": dict(context or {}),
+                    "summary": summarize(rows),
+                    "problems": dict(problems or {}),
+                    "rows": json.loads(frame.to_json(orient="records")),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n",
+        ),
     }
-    paths["html"] = render_site_page("scorecard.html.j2", out / "scorecard.html", rows=rows,
-                                     summary=summarize(rows), build=dict(context or {}),
-                                     problems=dict(problems or {}), fmt=format_number)
+    paths["html"] = render_site_page(
+        "scorecard.html.j2",
+        out / "scorecard.html",
+        rows=rows,
+        summary=summarize(rows),
+        build=dict(context or {}),
+        problems=dict(problems or {}),
+        fmt=format_number,
+    )
     return paths

@@ -4,7 +4,7 @@
 (all input checks, before any work) and then :func:`run_build`:
 
 1. parameters per chapter = the notebook's own defaults (its ``parameters``
-   cell) < the profile (``casebook/profiles.yml``) < ``--config`` < ``--set``;
+   cell) < the profile (``casebook/book/profiles.yml``) < ``--config`` < ``--set``;
    the build always sets ``results_path`` and ``data_dir``;
 2. the synthetic data set is generated once per distinct
    ``(scenario, seed, n_customers, overrides, data_dir)`` with
@@ -27,15 +27,16 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import nbformat
 import yaml
 
-from . import __version__
+from .. import __version__
 
 KERNEL_NAME = "python3"
 CHAPTER_RE = re.compile(r"^(?P<number>\d{2})_[A-Za-z0-9_-]+\.ipynb$")
@@ -124,22 +125,24 @@ def select_chapters(chapters: list[Chapter], only: Iterable[str] | None) -> list
         match = [c for c in chapters if key in (c.number, c.name)]
         if not match:
             allowed = ", ".join(c.number for c in chapters)
-            raise UsageError("--only", f"no chapter {item!r}; allowed: {allowed} (or full names like {chapters[0].name})")
+            raise UsageError(
+                "--only", f"no chapter {item!r}; allowed: {allowed} (or full names like {chapters[0].name})"
+            )
         wanted.extend(match)
     return [c for c in chapters if c in wanted]
 
 
 # --------------------------------------------------------------------------- profiles and parameters
 def load_profiles(config: str | os.PathLike | None = None, profile: str | None = None) -> dict[str, dict]:
-    """Built-in profiles (``casebook/profiles.yml``), merged with a user ``--config`` file.
+    """Built-in profiles (``casebook/book/profiles.yml``), merged with a user ``--config`` file.
 
     The config file either lists profiles in the same format (a profile of the
     same name is merged over the built-in one, parameter by parameter) or is a
     single profile body (``parameters:``/``timeout:``/``description:``) laid
     over the selected ``profile``.
     """
-    text = resources.files("casebook").joinpath("profiles.yml").read_text(encoding="utf-8")
-    profiles = {k: _check_profile(k, v, "casebook/profiles.yml") for k, v in (yaml.safe_load(text) or {}).items()}
+    text = resources.files("casebook.book").joinpath("profiles.yml").read_text(encoding="utf-8")
+    profiles = {k: _check_profile(k, v, "casebook/book/profiles.yml") for k, v in (yaml.safe_load(text) or {}).items()}
     if config is None:
         return profiles
     path = Path(config)
@@ -173,12 +176,15 @@ def load_profiles(config: str | os.PathLike | None = None, profile: str | None =
 
 
 def _check_profile(name: str, body: Any, where: str) -> dict:
-    option = "--config" if where != "casebook/profiles.yml" else "profiles"
+    option = "--config" if where != "casebook/book/profiles.yml" else "profiles"
     if not isinstance(body, Mapping):
         raise UsageError(option, f"{where}: profile {name!r} must be a mapping with keys {', '.join(PROFILE_KEYS)}")
     unknown = set(body) - set(PROFILE_KEYS)
     if unknown:
-        raise UsageError(option, f"{where}: profile {name!r} has unknown key(s) {sorted(unknown)}; allowed: {', '.join(PROFILE_KEYS)}")
+        raise UsageError(
+            option,
+            f"{where}: profile {name!r} has unknown key(s) {sorted(unknown)}; allowed: {', '.join(PROFILE_KEYS)}",
+        )
     params = body.get("parameters") or {}
     if not isinstance(params, Mapping):
         raise UsageError(option, f"{where}: profile {name!r}: parameters must be a mapping")
@@ -198,7 +204,10 @@ def parse_set(items: Iterable[str]) -> dict[str, Any]:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key or not re.fullmatch(r"[A-Za-z_][\w.]*", key):
-            raise UsageError("--set", f"expected KEY=VALUE, e.g. seed=3 or overrides.outsourcing.satisfaction_effect=0 (got {item!r})")
+            raise UsageError(
+                "--set",
+                f"expected KEY=VALUE, e.g. seed=3 or overrides.outsourcing.satisfaction_effect=0 (got {item!r})",
+            )
         try:
             out[key] = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError as exc:
@@ -247,8 +256,9 @@ def resolve_settings(profile: str, profiles: Mapping[str, dict], sets: Mapping[s
     if "results_path" in params:
         raise UsageError("--set", "results_path is chosen by the build (<out>/results/<chapter>.json); use --out")
     params["overrides"] = overrides
-    return Settings(profile=profile, description=body.get("description", ""), parameters=params,
-                    timeout=body.get("timeout"))
+    return Settings(
+        profile=profile, description=body.get("description", ""), parameters=params, timeout=body.get("timeout")
+    )
 
 
 def notebook_defaults(path: str | os.PathLike) -> tuple[dict[str, Any], set[str]]:
@@ -361,7 +371,9 @@ def plan_build(
         defaults, names = found
         missing = [k for k in CONTRACT if k not in names]
         if missing:
-            plans.append(ChapterPlan(ch, {}, defaults, problem=f"parameters cell lacks {', '.join(missing)} (notebook contract)"))
+            plans.append(
+                ChapterPlan(ch, {}, defaults, problem=f"parameters cell lacks {', '.join(missing)} (notebook contract)")
+            )
             continue
         params = {k: v for k, v in settings.parameters.items() if k != "overrides" and k in names}
         if settings.parameters["overrides"]:
@@ -372,23 +384,32 @@ def plan_build(
         effective = {**defaults, **params}
         _validate(ch, effective, settings.profile)
         plans.append(ChapterPlan(ch, params, effective))
-    return BuildPlan(settings=settings, chapters=plans, all_chapters=all_chapters, notebooks_dir=nb_dir,
-                     out_dir=out, data_dir=data, pregenerate=pregenerate)
+    return BuildPlan(
+        settings=settings,
+        chapters=plans,
+        all_chapters=all_chapters,
+        notebooks_dir=nb_dir,
+        out_dir=out,
+        data_dir=data,
+        pregenerate=pregenerate,
+    )
 
 
 def _validate(chapter: Chapter, params: Mapping[str, Any], profile: str) -> None:
     """The chapter contract's checks (``casebook.params``), as a :class:`UsageError`."""
     from synthetic.errors import ParameterError
 
-    from .params import check_parameters
+    from ..analysis.params import check_parameters
 
     if any(k not in params for k in CONTRACT):
         return  # a default that is not a literal: the notebook checks it itself
     try:
         check_parameters(**{k: params[k] for k in CONTRACT})
     except ParameterError as err:
-        raise UsageError(f"parameter {err.parameter}", f"{err.message} (profile {profile}, chapter {chapter.name}; "
-                         "set it with --set KEY=VALUE)") from None
+        raise UsageError(
+            f"parameter {err.parameter}",
+            f"{err.message} (profile {profile}, chapter {chapter.name}; set it with --set KEY=VALUE)",
+        ) from None
 
 
 # --------------------------------------------------------------------------- data
@@ -414,12 +435,15 @@ def pregenerate_data(calls: Iterable[Mapping[str, Any]], log: Callable[[str], No
     try:
         load = synthetic.load
     except (AttributeError, ImportError) as exc:
-        raise BuildError(f"synthetic.load is not available ({type(exc).__name__}: {exc}); "
-                         "cannot generate the data set") from None
+        raise BuildError(
+            f"synthetic.load is not available ({type(exc).__name__}: {exc}); cannot generate the data set"
+        ) from None
     n = 0
     for call in calls:
-        log(f"data: scenario={call['scenario']} seed={call['seed']} n_customers={call['n_customers']:,} "
-            f"overrides={call['overrides'] or '{}'} -> {call['data_dir']}")
+        log(
+            f"data: scenario={call['scenario']} seed={call['seed']} n_customers={call['n_customers']:,} "
+            f"overrides={call['overrides'] or '{}'} -> {call['data_dir']}"
+        )
         try:
             world = load(**call)
         except Exception as exc:
@@ -455,6 +479,30 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode, drop_papermill: bool = Fa
     return nb
 
 
+def slim_for_commit(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop figure outputs and empty tag lists in place; return ``nb`` (the committed copy).
+
+    The committed chapters keep their text outputs (nbval checks the tagged *Key results*
+    cell; students see tables and printed numbers) but no embedded images: a PNG is ~94 %
+    of a chapter's bytes and changes on every re-run. The build's pages keep every figure.
+    """
+    for cell in nb.cells:
+        if cell.metadata.get("tags") == []:
+            cell.metadata.pop("tags")
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o for o in cell.get("outputs", []) if not any(k.startswith("image/") for k in o.get("data", {}))
+            ]
+    return nb
+
+
+def write_text_twin(path: Path) -> None:
+    """Write the jupytext ``py:percent`` twin beside notebook ``path`` (the reviewed source)."""
+    from jupytext.cli import jupytext as jupytext_cli
+
+    jupytext_cli(["--sync", "--quiet", str(path)])  # honours [tool.jupytext] in pyproject.toml
+
+
 def has_volatile_metadata(nb: Mapping[str, Any]) -> list[str]:
     """Where ``nb`` still holds volatile run metadata (empty list: clean)."""
     found = []
@@ -480,9 +528,14 @@ class Failure:
 
     def line(self) -> str:
         """One line: ``cell 3 (In [2]) `raise ValueError(...)` -> ValueError: boom``."""
-        where = "before any cell ran" if self.cell_index is None and self.execution_count is None else (
-            f"cell {self.cell_index if self.cell_index is not None else '?'}"
-            + (f" (In [{self.execution_count}])" if self.execution_count is not None else ""))
+        where = (
+            "before any cell ran"
+            if self.cell_index is None and self.execution_count is None
+            else (
+                f"cell {self.cell_index if self.cell_index is not None else '?'}"
+                + (f" (In [{self.execution_count}])" if self.execution_count is not None else "")
+            )
+        )
         src = f" `{self.first_line}`" if self.first_line else ""
         msg = f"{self.ename}: {self.evalue}" if self.evalue else self.ename
         return f"{where}{src} -> {msg}"
@@ -495,8 +548,9 @@ def _first_line(source: str) -> str:
     return ""
 
 
-def find_failure(executed: nbformat.NotebookNode | None, source: nbformat.NotebookNode | None,
-                 exc: BaseException | None = None) -> Failure:
+def find_failure(
+    executed: nbformat.NotebookNode | None, source: nbformat.NotebookNode | None, exc: BaseException | None = None
+) -> Failure:
     """Locate the failing cell of an executed notebook (first error output, else the cell left running).
 
     ``cell_index`` is the index in the *source* notebook (matched by cell id), so
@@ -513,8 +567,15 @@ def find_failure(executed: nbformat.NotebookNode | None, source: nbformat.Notebo
                 hit, ename, evalue = cell, err.get("ename", ename), str(err.get("evalue", ""))[:300]
                 break
         if hit is None:
-            hit = next((c for c in cells if c.metadata.get("papermill", {}).get("status") in ("running", "failed")
-                        or c.metadata.get("papermill", {}).get("exception") is True), None)
+            hit = next(
+                (
+                    c
+                    for c in cells
+                    if c.metadata.get("papermill", {}).get("status") in ("running", "failed")
+                    or c.metadata.get("papermill", {}).get("exception") is True
+                ),
+                None,
+            )
     if hit is None:
         return Failure(None, None, "", ename, evalue)
     index = None
@@ -547,8 +608,13 @@ def inline_matplotlib_env():
             os.environ["MPLBACKEND"] = old
 
 
-def execute_notebook(input_path: Path, output_path: Path, parameters: Mapping[str, Any] | None,
-                     timeout: float | None = None, progress: bool | dict = False) -> Failure | None:
+def execute_notebook(
+    input_path: Path,
+    output_path: Path,
+    parameters: Mapping[str, Any] | None,
+    timeout: float | None = None,
+    progress: bool | dict = False,
+) -> Failure | None:
     """Run one notebook with papermill (kernel ``python3``, working folder = the notebook's folder).
 
     The executed notebook is written to ``output_path`` as it runs, then rewritten
@@ -565,8 +631,13 @@ def execute_notebook(input_path: Path, output_path: Path, parameters: Mapping[st
     try:
         with inline_matplotlib_env():
             papermill.execute_notebook(
-                str(input_path), str(output_path), parameters=dict(parameters or {}), kernel_name=KERNEL_NAME,
-                progress_bar=progress, cwd=str(input_path.parent), execution_timeout=timeout,
+                str(input_path),
+                str(output_path),
+                parameters=dict(parameters or {}),
+                kernel_name=KERNEL_NAME,
+                progress_bar=progress,
+                cwd=str(input_path.parent),
+                execution_timeout=timeout,
                 request_save_on_cell_execute=True,
             )
     except KeyboardInterrupt:
@@ -588,8 +659,11 @@ def execute_notebook(input_path: Path, output_path: Path, parameters: Mapping[st
         return None
     source = nbformat.read(input_path, as_version=4) if input_path.is_file() else None
     if isinstance(error, PapermillExecutionError):
-        return find_failure(executed, source) if executed is not None else Failure(
-            None, error.exec_count, _first_line(error.source), error.ename, str(error.evalue)[:300])
+        return (
+            find_failure(executed, source)
+            if executed is not None
+            else Failure(None, error.exec_count, _first_line(error.source), error.ename, str(error.evalue)[:300])
+        )
     return find_failure(executed, source, error)
 
 
@@ -664,7 +738,9 @@ def build_info(plan: BuildPlan, started: float, finished: float) -> dict[str, An
         "notebooks_dir": str(plan.notebooks_dir),
         "started": dt.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
         "finished": dt.datetime.fromtimestamp(finished).strftime("%Y-%m-%d %H:%M"),
-        "duration_text": f"{finished - started:.0f} s" if finished - started < 120 else f"{(finished - started) / 60:.1f} min",
+        "duration_text": f"{finished - started:.0f} s"
+        if finished - started < 120
+        else f"{(finished - started) / 60:.1f} min",
         "version": __version__,
     }
 
@@ -703,8 +779,15 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
     renderer = render.Renderer(assets_href="../assets")
     names = [cp.chapter for cp in plan.chapters]
     results: list[ChapterResult] = []
-    bar = tqdm(total=len(plan.chapters), desc="chapters", unit="chapter", position=0, disable=not progress,
-               file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(plan.chapters),
+        desc="chapters",
+        unit="chapter",
+        position=0,
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     for i, cp in enumerate(plan.chapters):
         ch = cp.chapter
         bar.set_postfix_str(ch.name)
@@ -715,19 +798,30 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
         if cp.problem:
             failure_line = cp.problem
         else:
-            cell_bar = {"desc": f"  {ch.name}", "position": 1, "leave": False, "file": sys.stderr,
-                        "dynamic_ncols": True} if progress else False
+            cell_bar = (
+                {"desc": f"  {ch.name}", "position": 1, "leave": False, "file": sys.stderr, "dynamic_ncols": True}
+                if progress
+                else False
+            )
             failure = execute_notebook(ch.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar)
             failure_line = failure.line() if failure else ""
-        result = ChapterResult(name=ch.name, number=ch.number, title=ch.title, status="failed" if failure_line else "ok",
-                               error=failure_line, parameters=cp.effective)
+        result = ChapterResult(
+            name=ch.name,
+            number=ch.number,
+            title=ch.title,
+            status="failed" if failure_line else "ok",
+            error=failure_line,
+            parameters=cp.effective,
+        )
         if nb_path.is_file() and not cp.problem:
             result.notebook = _rel(nb_path, out)
             try:
                 _render_chapter(plan, renderer, ch, nb_path, names, i, result)
             except Exception as exc:  # a rendering bug must not hide the other chapters
                 result.status = "failed"
-                result.error = (result.error + "; " if result.error else "") + f"rendering failed: {type(exc).__name__}: {exc}"
+                result.error = (
+                    result.error + "; " if result.error else ""
+                ) + f"rendering failed: {type(exc).__name__}: {exc}"
         if res_path.is_file():
             result.results = _rel(res_path, out)
         result.seconds = round(time.time() - t0, 1)
@@ -740,15 +834,15 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
     # scorecard
     claims = scorecard.load_claims()
     records, problems = scorecard.read_chapter_results(
-        {r.name: (out / r.results if r.results else None) for r in results})
+        {r.name: (out / r.results if r.results else None) for r in results}
+    )
     failed = {r.name: r.error for r in results if r.status != "ok"}
     for r in results:
         r.n_records = len(records.get(r.name, []))
     rows = scorecard.scorecard_rows(records, claims, failed)
     finished = time.time()
     info = build_info(plan, started, finished)
-    scorecard.write_scorecard(rows, out, context=info,
-                              problems={k: v for k, v in problems.items() if k not in failed})
+    scorecard.write_scorecard(rows, out, context=info, problems={k: v for k, v in problems.items() if k not in failed})
     summary = scorecard.summarize(rows)
 
     # index and manifest
@@ -758,16 +852,29 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
         d["params_text"] = _params_text(r.parameters)
         d["figures"] = [{"href": f, "label": f"fig {k + 1}"} for k, f in enumerate(r.figures)]
         chapters_ctx.append(d)
-    render.render_site_page("index.html.j2", out / LAYOUT["index"], title="Dell CRM Casebook", build=info,
-                            chapters=chapters_ctx, summary=summary)
-    manifest = {"build": info, "summary": summary, "chapters": [asdict(r) for r in results],
-                "failed": [{"chapter": r.name, "error": r.error} for r in results if r.status != "ok"]}
-    render.write_atomic(out / LAYOUT["manifest"], json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n")
+    render.render_site_page(
+        "index.html.j2",
+        out / LAYOUT["index"],
+        title="Dell CRM Casebook",
+        build=info,
+        chapters=chapters_ctx,
+        summary=summary,
+    )
+    manifest = {
+        "build": info,
+        "summary": summary,
+        "chapters": [asdict(r) for r in results],
+        "failed": [{"chapter": r.name, "error": r.error} for r in results if r.status != "ok"],
+    }
+    render.write_atomic(
+        out / LAYOUT["manifest"], json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n"
+    )
     return BuildReport(out_dir=out, chapters=results, summary=summary, info=info)
 
 
-def _render_chapter(plan: BuildPlan, renderer, ch: Chapter, nb_path: Path, chapters: list[Chapter], i: int,
-                    result: ChapterResult) -> None:
+def _render_chapter(
+    plan: BuildPlan, renderer, ch: Chapter, nb_path: Path, chapters: list[Chapter], i: int, result: ChapterResult
+) -> None:
     """Write the page, the slides and the figures of one executed chapter; fill in ``result``'s paths."""
     from . import render
 
@@ -778,10 +885,12 @@ def _render_chapter(plan: BuildPlan, renderer, ch: Chapter, nb_path: Path, chapt
         "scorecard": "../scorecard.html",
         "slides": f"../{LAYOUT['slides']}/{ch.name}.slides.html",
         "prev": {"href": f"{chapters[i - 1].name}.html", "title": chapters[i - 1].title} if i > 0 else None,
-        "next": {"href": f"{chapters[i + 1].name}.html", "title": chapters[i + 1].title} if i + 1 < len(chapters) else None,
+        "next": {"href": f"{chapters[i + 1].name}.html", "title": chapters[i + 1].title}
+        if i + 1 < len(chapters)
+        else None,
         "failed": result.error or None,
-        "built_with": f"profile {plan.settings.profile}" + (
-            f" · seed {result.parameters['seed']}" if "seed" in result.parameters else ""),
+        "built_with": f"profile {plan.settings.profile}"
+        + (f" · seed {result.parameters['seed']}" if "seed" in result.parameters else ""),
     }
     page = render.write_atomic(plan.path("pages", ch, ".html"), renderer.page(nb, ch.title, nav))
     result.page = _rel(page, out)
@@ -791,10 +900,15 @@ def _render_chapter(plan: BuildPlan, renderer, ch: Chapter, nb_path: Path, chapt
 
 
 # --------------------------------------------------------------------------- committed notebooks
-def execute_in_place(notebooks_dir: str | os.PathLike = "notebooks", only: Iterable[str] | None = None,
-                     failed_dir: str | os.PathLike = "build/failed", timeout: float | None = None,
-                     pregenerate: bool = True, progress: bool = True,
-                     log: Callable[[str], None] | None = None) -> list[tuple[Chapter, Failure]]:
+def execute_in_place(
+    notebooks_dir: str | os.PathLike = "notebooks",
+    only: Iterable[str] | None = None,
+    failed_dir: str | os.PathLike = "build/failed",
+    timeout: float | None = None,
+    pregenerate: bool = True,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> list[tuple[Chapter, Failure]]:
     """Re-run chapters top to bottom with their own defaults and store the outputs in the notebooks.
 
     For the committed notebooks (``make notebooks``): no parameters are injected,
@@ -826,8 +940,9 @@ def execute_in_place(notebooks_dir: str | os.PathLike = "notebooks", only: Itera
         cell_bar = {"desc": f"  {ch.name}", "position": 1, "leave": False, "file": sys.stderr} if progress else False
         failure = execute_notebook(ch.path, tmp, None, timeout, cell_bar)
         if failure is None:
-            nb = strip_volatile_metadata(nbformat.read(tmp, as_version=4), drop_papermill=True)
+            nb = slim_for_commit(strip_volatile_metadata(nbformat.read(tmp, as_version=4), drop_papermill=True))
             write_atomic(ch.path, nbformat.writes(nb) + "\n")
+            write_text_twin(ch.path)
             tmp.unlink()
         else:
             say(f"FAILED {ch.name}: {failure.line()} (run kept in {tmp}; {ch.path.name} left unchanged)")

@@ -7,10 +7,8 @@ the plotting that *is* the lesson stays in the notebook.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from importlib import resources
-from typing import Iterable, Mapping
-
-import matplotlib
 
 PALETTE = {
     "Dell": "#0076CE",  # Dell blue
@@ -32,7 +30,7 @@ def use() -> None:
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    style = resources.files("casebook").joinpath("mplstyle", "casebook.mplstyle")
+    style = resources.files("casebook.analysis").joinpath("mplstyle", "casebook.mplstyle")
     with resources.as_file(style) as p:
         plt.style.use(str(p))
     try:  # inline PNG in notebooks (SVG would be compared by nbval and is heavy)
@@ -55,12 +53,22 @@ def mark_events(ax, events: Mapping[str, dt.date | str], ymax_frac: float = 0.97
     for i, (label, when) in enumerate(events.items()):
         x = pd.Timestamp(when)
         ax.axvline(x, color="#444444", ls="--", lw=1.2, alpha=0.8)
-        ax.annotate(label, xy=(x, ymax_frac - 0.08 * (i % 3)), xycoords=("data", "axes fraction"),
-                    rotation=0, fontsize=10, ha="left", va="top", color="#333333",
-                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
+        ax.annotate(
+            label,
+            xy=(x, ymax_frac - 0.08 * (i % 3)),
+            xycoords=("data", "axes fraction"),
+            rotation=0,
+            fontsize=10,
+            ha="left",
+            va="top",
+            color="#333333",
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8),
+        )
 
 
-def claim_vs_estimate(ax, labels: Iterable[str], estimates, lows, highs, planted=None, claimed=None, unit: str = "") -> None:
+def claim_vs_estimate(
+    ax, labels: Iterable[str], estimates, lows, highs, planted=None, claimed=None, unit: str = ""
+) -> None:
     """Dot-and-whisker chart: estimate with 95 % interval, planted value and the case's claim."""
     import numpy as np
 
@@ -69,7 +77,9 @@ def claim_vs_estimate(ax, labels: Iterable[str], estimates, lows, highs, planted
     est = np.asarray(estimates, float)
     lo = np.asarray(lows, float)
     hi = np.asarray(highs, float)
-    ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", color=PALETTE["estimate"], capsize=4, label="estimate (95 % CI)")
+    ax.errorbar(
+        est, y, xerr=[est - lo, hi - est], fmt="o", color=PALETTE["estimate"], capsize=4, label="estimate (95 % CI)"
+    )
     if planted is not None:
         ax.scatter(planted, y, marker="D", color=PALETTE["planted"], zorder=3, label="planted")
     if claimed is not None:

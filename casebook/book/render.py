@@ -2,9 +2,9 @@
 
 Everything produced here works offline from disk: nbconvert's stock templates
 fetch require.js, MathJax, mermaid and reveal.js from CDNs, so the casebook uses
-its own templates (``casebook/templates/casebook_lab`` and ``casebook_reveal``)
+its own templates (``casebook/book/templates/casebook_lab`` and ``casebook_reveal``)
 that drop those references and load the reveal.js copy vendored under
-``casebook/assets/reveal.js`` (copied to ``<out>/assets/`` by :func:`copy_assets`).
+``casebook/book/assets/reveal.js`` (copied to ``<out>/assets/`` by :func:`copy_assets`).
 
 Cell tags understood (the chapters' contract):
 
@@ -24,10 +24,11 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import nbformat
 
@@ -68,14 +69,15 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
 
 def package_dir(name: str) -> Path:
     """Folder ``name`` shipped inside the casebook package (``assets`` or ``templates``)."""
-    return Path(str(resources.files("casebook").joinpath(name)))
+    return Path(str(resources.files("casebook.book").joinpath(name)))
 
 
 def copy_assets(out_dir: str | os.PathLike) -> Path:
     """Copy the vendored assets (reveal.js, site and slide CSS) to ``<out>/assets``; return that folder."""
     dest = Path(out_dir) / "assets"
-    shutil.copytree(package_dir("assets"), dest, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.md"))
+    shutil.copytree(
+        package_dir("assets"), dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.md")
+    )
     return dest
 
 
@@ -206,12 +208,21 @@ def _exporter(kind: str):
 
     extra = [str(package_dir("templates"))]
     if kind == "page":
-        return HTMLExporter(template_name=PAGE_TEMPLATE, extra_template_basedirs=extra,
-                            exclude_input_prompt=False, embed_images=True)
-    return SlidesExporter(template_name=SLIDES_TEMPLATE, extra_template_basedirs=extra,
-                          exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                          reveal_theme="white", reveal_transition="none",
-                          reveal_width="1280", reveal_height="720", reveal_number="c/t")
+        return HTMLExporter(
+            template_name=PAGE_TEMPLATE, extra_template_basedirs=extra, exclude_input_prompt=False, embed_images=True
+        )
+    return SlidesExporter(
+        template_name=SLIDES_TEMPLATE,
+        extra_template_basedirs=extra,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        reveal_theme="white",
+        reveal_transition="none",
+        reveal_width="1280",
+        reveal_height="720",
+        reveal_number="c/t",
+    )
 
 
 @dataclass
@@ -336,7 +347,7 @@ def format_number(x: Any, digits: int = 4) -> str:
         return "-"
     if v == 0:
         return "0"
-    if abs(v) >= 10 ** digits:
+    if abs(v) >= 10**digits:
         return f"{v:,.0f}"
     s = f"{v:.{digits}g}"
     if "e" in s:
