@@ -58,6 +58,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import intervals
+
 __all__ = [
     "DEFAULT_HAC_LAGS",
     "DidResult",
@@ -605,20 +607,9 @@ def rate_change(
 
 # --------------------------------------------------------------------------- shares
 def wilson_interval(k: Any, n: Any, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``k / n``."""
-    level = _check_level(level)
-    k = float(k)
-    n = float(n)
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0 (got k={k}, n={n})")
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    ph = k / n
-    den = 1 + z * z / n
-    centre = (ph + z * z / (2 * n)) / den
-    half = z * math.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / den
-    lo = 0.0 if k == 0 else max(0.0, centre - half)
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return lo, hi
+    """Wilson score interval ``(low, high)`` for a proportion ``k / n`` (see :func:`intervals.wilson`)."""
+    iv = intervals.wilson(k, n, level)
+    return iv.low, iv.high
 
 
 def weighted_share(is_member: Any, weights: Any = None, level: float = 0.95) -> tuple[float, float, float, float]:
