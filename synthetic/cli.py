@@ -87,14 +87,29 @@ def main(argv: list[str] | None = None) -> int:
         for row in describe_parameters():
             print(f"{row['key']:<45} {row['default']:<30} {row['description']}")
         return 0
+    from . import store
+
     if args.dictionary:
         from .schema import data_dictionary
 
-        Path(args.dictionary).write_text(data_dictionary() + "\n", encoding="utf-8")
+        target = Path(args.dictionary)
+        try:
+            if target.is_dir():
+                raise ParameterError(
+                    "--dictionary", f"{str(target)!r} is a folder; give a file path such as docs/data-dictionary.md"
+                )
+            store.check_writable(target.parent, "--dictionary")
+            target.write_text(data_dictionary() + "\n", encoding="utf-8")
+        except ParameterError as exc:
+            print(f"synthetic: error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(
+                f"synthetic: error: --dictionary: cannot write {str(target)!r} ({exc.strerror or exc})", file=sys.stderr
+            )
+            return 2
         print(f"wrote {args.dictionary}")
         return 0
-    from . import store
-
     try:
         overrides = read_override_file(args.config) if args.config else {}
         for item in args.sets:
@@ -112,7 +127,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         t0 = time.perf_counter()
         store.generate(
-            out, args.preset, args.seed, args.customers, overrides, workers=args.workers, progress=not args.no_progress
+            out,
+            args.preset,
+            args.seed,
+            args.customers,
+            overrides,
+            workers=args.workers,
+            progress=not args.no_progress,
+            keep_existing=not (args.force or args.out),
+            out_name="--out" if args.out else "--data-dir",
         )
     except ParameterError as exc:
         print(f"synthetic: error: {exc}", file=sys.stderr)

@@ -19,10 +19,10 @@ import json
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ParameterError
 
@@ -31,16 +31,120 @@ BRANDS = ("Dell", "HP", "Compaq", "Gateway", "Apple", "Other")
 PRESETS = ("case", "history")
 LOCALES = ("en_US", "zh_CN")
 
+#: Every date of a scenario lies in this span (world.end - world.start <= 21 years keeps the
+#: exponential acquisition growth and the Poisson rates finite; see tests/test_properties.py).
+CALENDAR = (dt.date(1995, 1, 1), dt.date(2015, 12, 31))
+#: A date within :data:`CALENDAR`.
+CalendarDate = Annotated[dt.date, Field(ge=CALENDAR[0], le=CALENDAR[1])]
+#: A satisfaction index point (ACSI-style, 0-100).
+IndexPoint = Annotated[float, Field(ge=0, le=100)]
+
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    # allow_inf_nan=False: no float parameter accepts NaN or +-inf
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
+
+
+class _Keyed(BaseModel):
+    """A dictionary-valued parameter with fixed keys (every segment, every brand), read like a dict.
+
+    ``mix["consumer"]``, ``mix.get("HP")``, ``dict(mix)``, ``mix.items()`` work as on the
+    plain dict it replaces; a missing or unknown key is a validation error.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys_first(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = [k for k in data if k not in cls.model_fields]
+            if unknown:
+                raise ValueError(f"unknown key(s) {unknown}; give every key: {', '.join(cls.model_fields)}")
+        return data
+
+    def __getitem__(self, key: str) -> float:
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key`` (``default`` for a key the model does not have)."""
+        return getattr(self, key) if key in type(self).model_fields else default
+
+    def keys(self) -> list[str]:
+        """The fixed keys, in declaration order."""
+        return list(type(self).model_fields)
+
+    def values(self) -> list[float]:
+        """The values, in key order."""
+        return [getattr(self, k) for k in self.keys()]
+
+    def items(self) -> list[tuple[str, float]]:
+        """``(key, value)`` pairs, in key order."""
+        return [(k, getattr(self, k)) for k in self.keys()]
+
+    def __iter__(self):  # iterate keys, like a dict
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(type(self).model_fields)
+
+    def __contains__(self, key: object) -> bool:
+        return key in type(self).model_fields
+
+
+class _Shares(_Keyed):
+    """Shares that sum to 1 (each in [0, 1])."""
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        total = sum(self.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"shares must sum to 1 (they sum to {total:.4f})")
+        return self
+
+
+def _share(description: str) -> Any:
+    return Field(ge=0, le=1, description=description)
+
+
+class SegmentShares(_Shares):
+    """Share of customers in each segment (every segment, summing to 1)."""
+
+    consumer: float = _share("Share of consumers.")
+    small_business: float = _share("Share of small businesses.")
+    large_enterprise: float = _share("Share of large enterprises.")
+    public_sector: float = _share("Share of public-sector customers.")
+
+
+class CompetitorShares(_Shares):
+    """How the rest of the market splits among the competitor brands (every brand, summing to 1)."""
+
+    HP: float = _share("Share of HP.")
+    Compaq: float = _share("Share of Compaq.")
+    Gateway: float = _share("Share of Gateway.")
+    Apple: float = _share("Share of Apple.")
+    Other: float = _share("Share of other brands.")
+
+
+class CompetitorIndex(_Keyed):
+    """Satisfaction index (0-100) of every competitor brand."""
+
+    HP: float = Field(ge=0, le=100, description="HP's index.")
+    Compaq: float = Field(ge=0, le=100, description="Compaq's index.")
+    Gateway: float = Field(ge=0, le=100, description="Gateway's index.")
+    Apple: float = Field(ge=0, le=100, description="Apple's index.")
+    Other: float = Field(ge=0, le=100, description="Other brands' index.")
 
 
 class World(_Section):
     """Calendar of the world."""
 
-    start: dt.date = Field(dt.date(2000, 1, 1), description="First day of records.")
-    end: dt.date = Field(dt.date(2008, 12, 31), description="Last day of records (inclusive).")
+    start: CalendarDate = Field(dt.date(2000, 1, 1), description="First day of records (1995-01-01 to 2015-12-31).")
+    end: CalendarDate = Field(
+        dt.date(2008, 12, 31), description="Last day of records (inclusive; 1995-01-01 to 2015-12-31)."
+    )
     locale: Literal["en_US", "zh_CN"] = Field("en_US", description="Faker locale for names and addresses.")
 
     @model_validator(mode="after")
@@ -55,13 +159,10 @@ class World(_Section):
 class Segments(_Section):
     """Who the customers are (claims A1, A2, A5, A6)."""
 
-    mix: dict[str, float] = Field(
-        default_factory=lambda: {
-            "consumer": 0.70,
-            "small_business": 0.22,
-            "large_enterprise": 0.05,
-            "public_sector": 0.03,
-        },
+    mix: SegmentShares = Field(
+        default_factory=lambda: SegmentShares(
+            consumer=0.70, small_business=0.22, large_enterprise=0.05, public_sector=0.03
+        ),
         description="Share of customers in each segment (A1: small = consumer + small business; large = enterprise + public). Must sum to 1.",
     )
     education_share_of_public: float = Field(
@@ -189,10 +290,10 @@ class Support(_Section):
 class Outsourcing(_Section):
     """The switch to an offshore vendor (C1-C5, C8)."""
 
-    start: dt.date = Field(
+    start: CalendarDate = Field(
         dt.date(2004, 7, 1), description="Date support for the outsourced segments moves to the vendor (C1)."
     )
-    segments: list[str] = Field(
+    segments: list[Literal["consumer", "small_business", "large_enterprise", "public_sector"]] = Field(
         default_factory=lambda: ["consumer", "small_business"],
         description="Segments whose tickets the vendor handles after start (C1).",
     )
@@ -223,11 +324,11 @@ class Outsourcing(_Section):
     )
     extra_transfers: float = Field(0.5, ge=0, le=5, description="Extra mean transfers per vendor ticket. [C5, C8]")
     cost_per_ticket: float = Field(11.0, gt=0, le=1000, description="Cost (USD) of a vendor-handled ticket (C1, C8).")
-    return_segments: list[str] = Field(
+    return_segments: list[Literal["consumer", "small_business", "large_enterprise", "public_sector"]] = Field(
         default_factory=list,
         description="Segments brought back in-house at return_date (history: corporate support back onshore, Nov 2003). [C1]",
     )
-    return_date: dt.date | None = Field(
+    return_date: CalendarDate | None = Field(
         None, description="Date the return_segments come back in-house (history: 2003-11-24). [C1]"
     )
 
@@ -235,10 +336,10 @@ class Outsourcing(_Section):
 class Crisis(_Section):
     """The 2005 service crisis and the 2006-07 recovery (C6, C7)."""
 
-    start: dt.date = Field(
+    start: CalendarDate = Field(
         dt.date(2005, 6, 21), description="Start of the service crisis ('Dell Hell' first post, C6)."
     )
-    end: dt.date = Field(dt.date(2006, 7, 10), description="End of the crisis (Direct2Dell blog live, C7).")
+    end: CalendarDate = Field(dt.date(2006, 7, 10), description="End of the crisis (Direct2Dell blog live, C7).")
     wait_multiplier: float = Field(
         1.0,
         ge=0.1,
@@ -257,19 +358,30 @@ class Satisfaction(_Section):
     """ACSI-style surveys for the firm and competitor brands (C5)."""
 
     firm_baseline: float = Field(79.0, ge=0, le=100, description="The firm's index absent the switch (C5: 79 in 2004).")
-    firm_by_year: dict[int, float] = Field(
+    firm_by_year: dict[Annotated[int, Field(ge=CALENDAR[0].year, le=CALENDAR[1].year)], IndexPoint] = Field(
         default_factory=dict,
-        description="Optional year -> index path of the firm absent the switch (history: the ACSI series); overrides firm_baseline. [C5]",
+        description="Optional year (1995-2015) -> index (0-100) path of the firm absent the switch (history: the ACSI series); overrides firm_baseline. [C5]",
     )
-    competitor_baseline: dict[str, float] = Field(
-        default_factory=lambda: {"HP": 71.0, "Compaq": 69.0, "Gateway": 74.0, "Apple": 81.0, "Other": 74.0},
+
+    @field_validator("firm_by_year", mode="before")
+    @classmethod
+    def _years_in_calendar(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            lo, hi = CALENDAR[0].year, CALENDAR[1].year
+            bad = [y for y in value if isinstance(y, int) and not lo <= y <= hi]
+            if bad:
+                raise ValueError(f"years must be from {lo} to {hi} (got {bad})")
+        return value
+
+    competitor_baseline: CompetitorIndex = Field(
+        default_factory=lambda: CompetitorIndex(HP=71.0, Compaq=69.0, Gateway=74.0, Apple=81.0, Other=74.0),
         description="Index of each competitor brand (C5 record: industry 74, Apple 81, HP 71, Compaq 69, Gateway 74).",
     )
     respondents_per_quarter: int = Field(
         250,
         ge=10,
-        le=100000,
-        description="Survey respondents per brand per quarter (ACSI interviews ~250 per firm). [C5]",
+        le=5_000,
+        description="Survey respondents per brand per quarter (ACSI interviews ~250 per firm; at most 5,000). [C5]",
     )
     response_sd: float = Field(
         14.0, gt=0, le=40, description="Standard deviation of individual scores (0-100) around the brand's index. [C5]"
@@ -293,10 +405,13 @@ class Market(_Section):
     )
     share_after: float = Field(0.288, gt=0, lt=1, description="Expected share after the switch (C3: 28.8 %).")
     buyers_per_quarter: int = Field(
-        20000, ge=100, le=10_000_000, description="Panel buyers sampled per quarter. [C2, C3]"
+        20000,
+        ge=100,
+        le=200_000,
+        description="Panel buyers sampled per quarter (at most 200,000: 17 M rows over the longest calendar). [C2, C3]",
     )
-    competitor_split: dict[str, float] = Field(
-        default_factory=lambda: {"HP": 0.35, "Compaq": 0.15, "Gateway": 0.10, "Apple": 0.08, "Other": 0.32},
+    competitor_split: CompetitorShares = Field(
+        default_factory=lambda: CompetitorShares(HP=0.35, Compaq=0.15, Gateway=0.10, Apple=0.08, Other=0.32),
         description="How the rest of the market splits among competitors (sums to 1). [C2, C3]",
     )
 
@@ -347,7 +462,10 @@ class Supply(_Section):
 class Scenario(_Section):
     """A whole synthetic Dell world: every mechanism the case describes, as a named parameter."""
 
-    preset: str = Field("case", description="Name of the preset this scenario started from.")
+    preset: Literal["case", "history"] = Field(
+        "case",
+        description="Name of the preset this scenario started from (chosen by --preset / scenario=, not an override).",
+    )
     world: World = Field(default_factory=World)
     segments: Segments = Field(default_factory=Segments)
     spend: Spend = Field(default_factory=Spend)
@@ -363,13 +481,6 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _cross_checks(self):
-        _check_shares("segments.mix", self.segments.mix, SEGMENTS)
-        _check_shares("market.competitor_split", self.market.competitor_split, BRANDS[1:])
-        for key in ("outsourcing.segments", "outsourcing.return_segments"):
-            sec, name = key.split(".")
-            bad = [s for s in getattr(getattr(self, sec), name) if s not in SEGMENTS]
-            if bad:
-                raise ValueError(f"{key}: unknown segment(s) {bad}; allowed: {list(SEGMENTS)}")
         if not (self.world.start < self.outsourcing.start < self.world.end):
             raise ValueError(
                 f"outsourcing.start: must lie between world.start ({self.world.start}) and world.end ({self.world.end})"
@@ -402,17 +513,6 @@ class Scenario(_Section):
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
-def _check_shares(name: str, shares: Mapping[str, float], allowed: tuple[str, ...]) -> None:
-    unknown = set(shares) - set(allowed)
-    if unknown:
-        raise ValueError(f"{name}: unknown key(s) {sorted(unknown)}; allowed: {list(allowed)}")
-    if any(not (0 <= v <= 1) for v in shares.values()):
-        raise ValueError(f"{name}: every share must be in [0, 1]")
-    total = sum(shares.values())
-    if abs(total - 1) > 1e-6:
-        raise ValueError(f"{name}: shares must sum to 1 (they sum to {total:.4f})")
-
-
 # ---------------------------------------------------------------------- presets and overrides
 def preset_overrides(name: str) -> dict[str, Any]:
     """Dotted-key overrides that define a preset (``case`` is the model defaults)."""
@@ -436,24 +536,18 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _is_section(key: str) -> bool:
-    obj: Any = Scenario
-    for part in key.split("."):
-        fields = getattr(obj, "model_fields", None)
-        if fields is None or part not in fields:
-            return False
-        ann = fields[part].annotation
-        obj = ann
-    return isinstance(obj, type) and issubclass(obj, BaseModel)
+    """Whether ``key`` names a section of the scenario (``world``, ``segments`` ...), not a parameter."""
+    f = Scenario.model_fields.get(key)
+    return f is not None and isinstance(f.annotation, type) and issubclass(f.annotation, _Section)
 
 
 def _known_keys() -> list[str]:
+    """Dotted keys of every mechanism parameter (``preset`` is chosen separately, never overridden)."""
     keys = []
     for sec, f in Scenario.model_fields.items():
         ann = f.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
+        if isinstance(ann, type) and issubclass(ann, _Section):
             keys += [f"{sec}.{k}" for k in ann.model_fields]
-        else:
-            keys.append(sec)
     return keys
 
 
@@ -494,6 +588,10 @@ def build_scenario(preset: str = "case", overrides: Mapping[str, Any] | None = N
     for key, value in dict(overrides or {}).items():
         if not isinstance(key, str):
             raise ParameterError("overrides", f"keys must be dotted strings, got {key!r}")
+        if key == "preset":
+            raise ParameterError(
+                key, "not a mechanism parameter; choose the preset with --preset (python -m synthetic) or scenario="
+            )
         if key not in KNOWN_KEYS:
             close = [k for k in KNOWN_KEYS if k.split(".")[-1] == key.split(".")[-1]]
             hint = f"; did you mean {close[0]}?" if close else "; see `python -m synthetic --list-keys`"
@@ -510,47 +608,73 @@ def build_scenario(preset: str = "case", overrides: Mapping[str, Any] | None = N
 
 
 def _to_parameter_error(exc: ValidationError) -> ParameterError:
+    """The first validation error as one line naming the dotted key the user typed and what is allowed."""
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+    parts = [str(p) for p in err["loc"] if not str(p).startswith("function-after")]
+    key = ".".join(parts[:2])  # section.parameter: what the user typed
+    inner = ".".join(parts[2:])  # a key inside a dictionary-valued parameter, if any
+    where = f"[{inner}] " if inner else ""
     msg = err["msg"]
     ctx = err.get("ctx") or {}
+    f = _field_info(".".join(parts))
     if err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        f = _field_info(loc)
-        if f is not None:
-            lo = hi = None
-            lo_op = hi_op = ""
-            for m in f.metadata:
-                for attr, op in (("ge", ">="), ("gt", ">")):
-                    if getattr(m, attr, None) is not None:
-                        lo, lo_op = getattr(m, attr), op
-                for attr, op in (("le", "<="), ("lt", "<")):
-                    if getattr(m, attr, None) is not None:
-                        hi, hi_op = getattr(m, attr), op
+        rng = _range_text(f) if f is not None else ""
+        if not rng:
             rng = " and ".join(
-                x for x in (f"{lo_op} {lo}" if lo is not None else "", f"{hi_op} {hi}" if hi is not None else "") if x
+                f"{op} {ctx[a]}" for a, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if a in ctx
             )
-            msg = f"got {err.get('input')!r}; allowed: {rng}"
+        msg = f"{where}got {err.get('input')!r}; allowed: {rng}"
+    elif err["type"] == "finite_number":
+        rng = _range_text(f) if f is not None else ""
+        msg = f"{where}got {err.get('input')!r}; allowed: a finite number" + (f" {rng}" if rng else "")
+    elif err["type"] == "literal_error":
+        msg = f"{where}unknown value {err.get('input')!r}; allowed: {ctx.get('expected', '')}"
+    elif err["type"] == "missing" and inner:
+        model = _field_info(key)
+        allowed = ", ".join(model.annotation.model_fields) if model is not None else inner
+        msg = f"missing key {inner!r}; give every key: {allowed}"
+    elif err["type"] == "extra_forbidden" and inner:
+        model = _field_info(key)
+        allowed = ", ".join(model.annotation.model_fields) if model is not None else ""
+        msg = f"unknown key {inner!r}; allowed keys: {allowed}"
     elif err["type"] == "value_error":
         msg = str(ctx.get("error", msg))
-        if ":" in msg.split(" ")[0]:
-            key, _, rest = msg.partition(": ")
-            return ParameterError(key, rest)
+        first = msg.split(" ")[0]
+        if first.endswith(":") and "." in first:  # the message names its own key (cross-checks)
+            k, _, rest = msg.partition(": ")
+            return ParameterError(k, rest)
     else:
-        msg = f"{msg} (got {err.get('input')!r})"
-    return ParameterError(loc or "scenario", msg)
+        msg = f"{where}{msg} (got {err.get('input')!r})"
+    return ParameterError(key or "scenario", msg)
+
+
+def _range_text(f) -> str:
+    """``>= lo and <= hi`` from a field's bounds ('' if none)."""
+    lo = hi = None
+    lo_op = hi_op = ""
+    for m in f.metadata:
+        for attr, op in (("ge", ">="), ("gt", ">")):
+            if getattr(m, attr, None) is not None:
+                lo, lo_op = getattr(m, attr), op
+        for attr, op in (("le", "<="), ("lt", "<")):
+            if getattr(m, attr, None) is not None:
+                hi, hi_op = getattr(m, attr), op
+    return " and ".join(
+        x for x in (f"{lo_op} {lo}" if lo is not None else "", f"{hi_op} {hi}" if hi is not None else "") if x
+    )
 
 
 def _field_info(key: str):
-    sec, _, name = key.partition(".")
-    f = Scenario.model_fields.get(sec)
-    if f is None:
-        return None
-    ann = f.annotation
-    if not name:
-        return f
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann.model_fields.get(name)
-    return None
+    """The pydantic field of a dotted key (``section.name`` or ``section.name.inner``), or None."""
+    obj: Any = Scenario
+    f = None
+    for part in key.split("."):
+        fields = getattr(obj, "model_fields", None) if isinstance(obj, type) else None
+        if fields is None or part not in fields:
+            return None
+        f = fields[part]
+        obj = f.annotation
+    return f
 
 
 def describe_parameters() -> list[dict[str, str]]:

@@ -8,8 +8,11 @@ Layout of a world folder::
         customers/part-00000.parquet ...   one part per customer block
         surveys/part-00000.parquet ...     world-level tables: one part
 
-The folder is written under a temporary name and renamed at the end, so a
-killed run never leaves a half-written world (and an earlier one stays intact).
+The folder is written under a temporary name beside it and swapped in at the
+end (:mod:`synthetic.atomic`), so a killed run never leaves a half-written world,
+an earlier one stays intact, and a reader of the old world is never left without
+files. Temporary folders of killed runs are removed by the next run; worker
+processes exit when the main process dies.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import sys
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import calibrate
+from . import atomic, calibrate
 from .block import BLOCK_SIZE, PER_CUSTOMER_TABLES, block_seed, generate_block, to_arrow, write_part
 from .errors import ParameterError
 from .market import MARKET, SURVEYS, make_market_panel, make_surveys
@@ -39,6 +44,7 @@ from .supply import SUPPLY, make_supply
 
 GENERATOR_VERSION = "5"
 MAX_CUSTOMERS = 5_000_000
+MIN_CUSTOMERS = 100
 MAX_WORKERS = 64
 WORLD_TABLES = (
     "surveys",
@@ -53,21 +59,38 @@ WORLD_TABLES = (
 
 
 def check_inputs(
-    scenario: str, seed: Any, n_customers: Any, overrides: Mapping | None, workers: Any = 1, locale: str | None = None
+    scenario: str,
+    seed: Any,
+    n_customers: Any,
+    overrides: Mapping | None,
+    workers: Any = 1,
+    locale: str | None = None,
+    min_customers: int = MIN_CUSTOMERS,
 ) -> Scenario:
-    """Validate every input and return the scenario; raise :class:`ParameterError` before any work."""
+    """Validate every input and return the scenario; raise :class:`ParameterError` before any work.
+
+    ``min_customers`` is the smallest world the caller accepts (chapters need more
+    than the generator); the error message states that range.
+    """
     if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)):
         raise ParameterError(
-            "n_customers", f"must be a whole number from 100 to {MAX_CUSTOMERS:,} (got {n_customers!r})"
+            "n_customers", f"must be a whole number from {min_customers:,} to {MAX_CUSTOMERS:,} (got {n_customers!r})"
         )
-    if not 100 <= n_customers <= MAX_CUSTOMERS:
-        raise ParameterError("n_customers", f"must be from 100 to {MAX_CUSTOMERS:,} (got {n_customers:,})")
+    if not min_customers <= n_customers <= MAX_CUSTOMERS:
+        raise ParameterError(
+            "n_customers", f"must be from {min_customers:,} to {MAX_CUSTOMERS:,} (got {int(n_customers):,})"
+        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ParameterError("seed", f"must be a whole number from 0 to {2**32 - 1} (got {seed!r})")
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= workers <= MAX_WORKERS:
         raise ParameterError("workers", f"must be a whole number from 1 to {MAX_WORKERS} (got {workers!r})")
-    if scenario not in PRESETS:
+    if not isinstance(scenario, str) or scenario not in PRESETS:
         raise ParameterError("scenario", f"unknown preset {scenario!r}; allowed: {', '.join(PRESETS)}")
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ParameterError(
+            "overrides",
+            f"must be a mapping of dotted keys to values, e.g. {{'spend.top20_share': 0.7}} (got {type(overrides).__name__} {overrides!r:.40})",
+        )
     ov = dict(overrides or {})
     if locale is not None:
         if locale not in LOCALES:
@@ -120,22 +143,46 @@ def generate(
     locale: str | None = None,
     progress: bool = True,
     validate: bool = True,
+    keep_existing: bool = False,
+    out_name: str = "out",
 ) -> Path:
-    """Generate a world into folder ``out`` (replaced atomically if it exists); return its path.
+    """Generate a world into folder ``out`` (swapped in atomically if it exists); return its path.
 
-    Every input is validated first; a bad one raises :class:`ParameterError` and
-    nothing is written.
+    Every input is validated first; a bad one raises :class:`ParameterError`
+    (naming ``out_name`` for the folder) and nothing is written. The world is
+    written beside ``out`` and swapped in at the end; with ``keep_existing`` a
+    world that another process finished at ``out`` meanwhile is kept (same inputs,
+    same bytes) and this run's copy discarded.
     """
     sc = check_inputs(scenario, seed, n_customers, overrides, workers, locale)
     out = Path(out)
-    check_writable(out.parent if not out.exists() else out)
+    check_writable(out.parent if not out.exists() else out, out_name)
     cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic.remove_stale(out.parent)  # folders of killed runs
+    tmp = atomic.temp_beside(out)
+    with atomic.sigterm_as_exit():
+        return _generate_into(
+            tmp, out, sc, cal, seed, n_customers, overrides, workers, progress, validate, keep_existing
+        )
+
+
+def _generate_into(
+    tmp: Path,
+    out: Path,
+    sc: Scenario,
+    cal: calibrate.Calibration,
+    seed: int,
+    n_customers: int,
+    overrides: Mapping[str, Any] | None,
+    workers: int,
+    progress: bool,
+    validate: bool,
+    keep_existing: bool,
+) -> Path:
+    """Write the world into ``tmp`` and swap it in at ``out`` (``tmp`` removed on any failure)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     tmp.mkdir()
     try:
         pools = make_pools(sc.world.locale, int(seed))
@@ -146,10 +193,20 @@ def generate(
         bar = _progress(progress, n_blocks + 2, "generating world")
         results = []
         if workers > 1 and n_blocks > 1:
-            with ProcessPoolExecutor(max_workers=min(workers, n_blocks), mp_context=get_context("fork")) as ex:
+            ex = ProcessPoolExecutor(
+                max_workers=min(workers, n_blocks),
+                mp_context=get_context("fork"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
+            try:
                 for r in ex.map(generate_block, args):
                     results.append(r)
                     bar.update(1)
+            except BaseException:
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
+            ex.shutdown()
         else:
             for a in args:
                 results.append(generate_block(a))
@@ -193,10 +250,12 @@ def generate(
         _write_duckdb(tmp)
         bar.update(1)
         bar.close()
-        _replace(tmp, out)
+        replaced = atomic.swap_in(tmp, out, keep_existing=keep_existing)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if replaced is not None:
+        shutil.rmtree(replaced, ignore_errors=True)
     generate.last_timings = timings  # type: ignore[attr-defined]
     return out
 
@@ -222,15 +281,35 @@ def _progress(enabled: bool, total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="block", leave=False)
 
 
-def _replace(tmp: Path, out: Path) -> None:
-    """Move ``tmp`` to ``out``; an existing ``out`` is swapped out only once the new one is complete."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: exit when the main process dies (SIGKILL, SIGTERM or a crash).
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``; then a check that the parent did
+    not die before the request took effect. Elsewhere a daemon thread polls the
+    parent's id.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            _poll_parent(parent_pid)
     else:
-        os.replace(tmp, out)
+        _poll_parent(parent_pid)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _poll_parent(parent_pid: int) -> None:
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def validate_folder(folder: Path, workers: int = 1) -> None:
@@ -337,11 +416,28 @@ def load(
     workers: int = 1,
     progress: bool = False,
 ) -> World:
-    """The world for these inputs: generated once, then served from the cache under ``data_dir``."""
+    """The world for these inputs: generated once, then served from the cache under ``data_dir``.
+
+    Raises :class:`ParameterError` naming the bad argument (``scenario``, ``seed``,
+    ``n_customers``, ``overrides``, ``data_dir`` or ``workers``) before any work.
+    """
     sc = check_inputs(scenario, seed, n_customers, overrides, workers)
+    if not isinstance(data_dir, (str, os.PathLike)) or not str(data_dir):
+        raise ParameterError("data_dir", f"must be a folder path (got {data_dir!r})")
+    check_writable(Path(data_dir), "data_dir")
     folder = world_folder(data_dir, sc, seed, n_customers)
     if not (folder / "manifest.json").exists():
-        generate(folder, scenario, seed, n_customers, overrides, workers=workers, progress=progress)
+        generate(
+            folder,
+            scenario,
+            seed,
+            n_customers,
+            overrides,
+            workers=workers,
+            progress=progress,
+            keep_existing=True,
+            out_name="data_dir",
+        )
     return World(folder)
 
 

@@ -71,7 +71,7 @@ def test_overrides_apply_and_follow():
         ),
         ({"world.end": "1999-12-31"}, "world.end", "after world.start"),
         ({"outsourcing.start": "2012-01-01"}, "outsourcing.start", "between"),
-        ({"outsourcing.segments": ["martians"]}, "outsourcing.segments", "unknown segment"),
+        ({"outsourcing.segments": ["martians"]}, "outsourcing.segments", "unknown value"),
     ],
 )
 def test_bad_overrides_name_the_parameter_and_the_range(overrides, key, words):

@@ -38,11 +38,9 @@ def check_parameters(
         raise ParameterError(
             "overrides", f"must be a mapping of dotted keys to values (got {type(overrides).__name__})"
         )
-    sc = check_inputs(scenario, seed, n_customers, overrides)
-    if n_customers < min_customers:
-        raise ParameterError(
-            "n_customers", f"a chapter needs at least {min_customers:,} customers (got {n_customers:,})"
-        )
+    sc = check_inputs(scenario, seed, n_customers, overrides, min_customers=min_customers)
+    if not isinstance(data_dir, (str, os.PathLike)) or not str(data_dir):
+        raise ParameterError("data_dir", f"must be a folder path (got {data_dir!r})")
     check_writable(Path(data_dir), "data_dir")
     if not isinstance(results_path, (str, os.PathLike)) or not str(results_path).endswith(".json"):
         raise ParameterError("results_path", f"must be a path ending in .json (got {results_path!r})")
