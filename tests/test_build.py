@@ -120,7 +120,8 @@ def test_chapters_ran_with_build_parameters(built):
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1
     assert "seed = 3" in injected[0].source
-    assert str(out / "results" / "01_alpha.json") in injected[0].source
+    assert 'results_path = "results/01_alpha.json"' in injected[0].source  # relative to the output folder
+    assert 'data_dir = "../data"' in injected[0].source
 
 
 def test_executed_notebooks_have_no_volatile_metadata(built):
@@ -317,7 +318,8 @@ def test_set_and_profiles_resolve_in_order(tmp_path):
     p = plan.chapters[0].parameters
     assert p["seed"] == 5 and p["n_customers"] == 5000  # --set over profile
     assert p["overrides"] == {"outsourcing.satisfaction_effect": 0}
-    assert p["results_path"] == str(tmp_path / "out" / "results" / "01_alpha.json")
+    assert p["results_path"] == "results/01_alpha.json"  # relative to the output folder (the chapters' cwd)
+    assert p["data_dir"] == "../data"
     classroom = build.plan_build(
         profile="classroom", out_dir=tmp_path / "out", notebooks_dir=NOTEBOOKS, data_dir=tmp_path / "data"
     )

@@ -21,10 +21,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -379,10 +381,15 @@ def plan_build(
         if settings.parameters["overrides"]:
             base = defaults.get("overrides") if isinstance(defaults.get("overrides"), Mapping) else {}
             params["overrides"] = {**base, **settings.parameters["overrides"]}
-        params["data_dir"] = str(data)
-        params["results_path"] = str(out / LAYOUT["results"] / f"{ch.name}.json")
+        # chapters run with the output folder as working folder: paths relative to it, never the machine's
+        params["data_dir"] = os.path.relpath(data, out)
+        params["results_path"] = f"{LAYOUT['results']}/{ch.name}.json"
         effective = {**defaults, **params}
-        _validate(ch, effective, settings.profile)
+        _validate(
+            ch,
+            {**effective, "data_dir": str(data), "results_path": str(out / params["results_path"])},
+            settings.profile,
+        )
         plans.append(ChapterPlan(ch, params, effective))
     return BuildPlan(
         settings=settings,
@@ -419,7 +426,7 @@ def datasets(plan: BuildPlan) -> list[dict[str, Any]]:
     for cp in plan.chapters:
         if cp.problem or any(k not in cp.effective for k in DATA_KEYS):
             continue
-        call = {k: cp.effective[k] for k in DATA_KEYS} | {"data_dir": cp.effective["data_dir"]}
+        call = {k: cp.effective[k] for k in DATA_KEYS} | {"data_dir": str(plan.data_dir)}
         seen.setdefault(json.dumps(call, sort_keys=True, default=str), call)
     return list(seen.values())
 
@@ -614,8 +621,9 @@ def execute_notebook(
     parameters: Mapping[str, Any] | None,
     timeout: float | None = None,
     progress: bool | dict = False,
+    cwd: Path | None = None,
 ) -> Failure | None:
-    """Run one notebook with papermill (kernel ``python3``, working folder = the notebook's folder).
+    """Run one notebook with papermill (kernel ``python3``; working folder ``cwd``, default the notebook's folder).
 
     The executed notebook is written to ``output_path`` as it runs, then rewritten
     atomically without volatile metadata. Returns ``None`` on success, else the
@@ -636,7 +644,7 @@ def execute_notebook(
                 parameters=dict(parameters or {}),
                 kernel_name=KERNEL_NAME,
                 progress_bar=progress,
-                cwd=str(input_path.parent),
+                cwd=str(cwd or input_path.parent),
                 execution_timeout=timeout,
                 request_save_on_cell_execute=True,
             )
@@ -734,8 +742,8 @@ def build_info(plan: BuildPlan, started: float, finished: float) -> dict[str, An
         "n_customers_text": text("n_customers", lambda v: f"{v:,}" if isinstance(v, int) else str(v)),
         "scenario_text": text("scenario"),
         "overrides_text": text("overrides", ov),
-        "data_dir": str(plan.data_dir),
-        "notebooks_dir": str(plan.notebooks_dir),
+        "data_dir": os.path.relpath(plan.data_dir, plan.out_dir),  # relative to the output folder
+        "notebooks_dir": os.path.relpath(plan.notebooks_dir, plan.out_dir),
         "started": dt.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
         "finished": dt.datetime.fromtimestamp(finished).strftime("%Y-%m-%d %H:%M"),
         "duration_text": f"{finished - started:.0f} s"
@@ -759,6 +767,52 @@ def _params_text(effective: Mapping[str, Any]) -> str:
 
 
 def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None] | None = None) -> BuildReport:
+    """Build the site into a temporary folder beside ``plan.out_dir`` and swap it in at the end.
+
+    ``plan.out_dir`` is always either the old complete site or the new one; a killed
+    build leaves only its temporary folder, removed by the next build (:func:`swap_site`).
+    """
+    from synthetic import atomic
+
+    final = plan.out_dir
+    final.parent.mkdir(parents=True, exist_ok=True)
+    atomic.remove_stale(final.parent, final.name, salvage=lambda old: _move_foreign(old, final))
+    work = atomic.temp_beside(final)
+    with atomic.sigterm_as_exit():
+        try:
+            report = _run_build_into(dataclasses.replace(plan, out_dir=work), progress, log)
+            swap_site(work, final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    report.out_dir = final
+    return report
+
+
+#: Top-level names a build writes; anything else in the output folder (e.g. a nested build/ci) is kept.
+SITE_NAMES = frozenset(LAYOUT.values()) | {"scorecard.csv", "scorecard.json"}
+
+
+def _move_foreign(src: Path, dest: Path) -> None:
+    """Move entries of ``src`` that are not part of a site (and absent from ``dest``) into ``dest``."""
+    if not dest.is_dir():
+        return
+    for entry in src.iterdir():
+        if entry.name not in SITE_NAMES and not entry.name.startswith(".") and not (dest / entry.name).exists():
+            os.rename(entry, dest / entry.name)
+
+
+def swap_site(work: Path, out: Path) -> None:
+    """Swap the finished site ``work`` in at ``out`` atomically; keep ``out``'s non-site entries; drop the old site."""
+    from synthetic import atomic
+
+    old = atomic.swap_in(work, out)
+    if old is not None:
+        _move_foreign(old, out)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str], None] | None = None) -> BuildReport:
     """Generate the data, run and render every planned chapter, then write scorecard, index and manifest."""
     from tqdm.auto import tqdm
 
@@ -803,7 +857,7 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
                 if progress
                 else False
             )
-            failure = execute_notebook(ch.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar)
+            failure = execute_notebook(ch.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar, cwd=out)
             failure_line = failure.line() if failure else ""
         result = ChapterResult(
             name=ch.name,
