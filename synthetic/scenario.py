@@ -170,7 +170,7 @@ class Segments(_Section):
     )
     key_account_share: float = Field(
         0.01,
-        gt=0,
+        ge=0.001,
         le=0.2,
         description="Expected share of all customers that are key accounts (A2, A6). Key accounts arise from size and relationship orientation: "
         "the largest relationship-minded enterprise and public-sector customers, with government and education admitted at a lower size bar.",
@@ -206,14 +206,14 @@ class Spend(_Section):
     )
     base_order_value: float = Field(
         2000.0,
-        gt=0,
+        ge=1,
         le=1e7,
         description="Mean order revenue (USD) across customers; segment differences come from size through the spend heterogeneity (A6).",
     )
     margin: float = Field(
         0.18,
-        gt=0,
-        lt=1,
+        ge=0.01,
+        le=0.9,
         description="Mean gross margin on revenue (cost = revenue x (1 - margin) with noise). [B1, B3]",
     )
     key_account_discount: float = Field(
@@ -226,17 +226,17 @@ class Purchase(_Section):
 
     rate_mean: float = Field(
         1.6,
-        gt=0,
+        ge=0.05,
         le=50,
         description="Mean purchases per year of an active customer (gamma mixing of Poisson rates). [B1, B6]",
     )
     rate_shape: float = Field(
-        2.5, gt=0, le=100, description="Gamma shape r of purchase rates (smaller = more heterogeneous). [B6]"
+        2.5, ge=0.1, le=100, description="Gamma shape r of purchase rates (smaller = more heterogeneous). [B6]"
     )
     dropout_mean: float = Field(
         0.12,
-        gt=0,
-        lt=1,
+        ge=0.001,
+        le=0.99,
         description="Mean chance that a customer becomes inactive after a purchase (beta mixing: the p of the MBG/NBD, which allows dropout right after the first purchase). This is the base rate; a bad support experience raises it (see bad_support_dropout_multiplier). [B2, B5, B7]",
     )
     dropout_concentration: float = Field(
@@ -263,7 +263,7 @@ class Channels(_Section):
     """How orders arrive (D9, D10)."""
 
     online_revenue_share: float = Field(
-        0.25, gt=0, lt=1, description="Expected share of revenue through the web site and Premier pages (D10)."
+        0.25, ge=0.01, le=0.99, description="Expected share of revenue through the web site and Premier pages (D10)."
     )
     premier_min_employees: int = Field(
         400, ge=1, le=100000, description="Firms with at least this many employees get a Premier page (D9)."
@@ -276,14 +276,14 @@ class Channels(_Section):
 class Support(_Section):
     """After-sales support operations (C1, C8) before any outsourcing."""
 
-    ticket_rate: float = Field(0.35, gt=0, le=3, description="Expected support tickets per order. [C1, C8]")
+    ticket_rate: float = Field(0.35, ge=0.01, le=3, description="Expected support tickets per order. [C1, C8]")
     inhouse_wait_minutes: float = Field(
-        4.0, gt=0, le=120, description="Median wait (minutes) for an in-house agent. [C1, C5]"
+        4.0, ge=0.1, le=120, description="Median wait (minutes) for an in-house agent. [C1, C5]"
     )
     inhouse_fcr: float = Field(0.72, ge=0, le=1, description="First-contact resolution rate in-house. [C1, C5]")
     inhouse_transfers: float = Field(0.3, ge=0, le=5, description="Mean transfers per ticket in-house. [C1, C5]")
     inhouse_cost_per_ticket: float = Field(
-        28.0, gt=0, le=1000, description="Cost (USD) of a ticket handled in-house (C1: outsourcing was to cut cost)."
+        28.0, ge=0.1, le=1000, description="Cost (USD) of a ticket handled in-house (C1: outsourcing was to cut cost)."
     )
 
 
@@ -323,7 +323,7 @@ class Outsourcing(_Section):
         0.15, ge=0, le=1, description="Fall in first-contact resolution at the vendor (absolute). [C5, C8]"
     )
     extra_transfers: float = Field(0.5, ge=0, le=5, description="Extra mean transfers per vendor ticket. [C5, C8]")
-    cost_per_ticket: float = Field(11.0, gt=0, le=1000, description="Cost (USD) of a vendor-handled ticket (C1, C8).")
+    cost_per_ticket: float = Field(11.0, ge=0.1, le=1000, description="Cost (USD) of a vendor-handled ticket (C1, C8).")
     return_segments: list[Literal["consumer", "small_business", "large_enterprise", "public_sector"]] = Field(
         default_factory=list,
         description="Segments brought back in-house at return_date (history: corporate support back onshore, Nov 2003). [C1]",
@@ -384,26 +384,26 @@ class Satisfaction(_Section):
         description="Survey respondents per brand per quarter (ACSI interviews ~250 per firm; at most 5,000). [C5]",
     )
     response_sd: float = Field(
-        14.0, gt=0, le=40, description="Standard deviation of individual scores (0-100) around the brand's index. [C5]"
+        14.0, ge=0.5, le=40, description="Standard deviation of individual scores (0-100) around the brand's index. [C5]"
     )
     contact_share: float = Field(
-        0.4, gt=0, le=1, description="Share of the firm's respondents whose last year included a support contact. [C5]"
+        0.4, ge=0.01, le=1, description="Share of the firm's respondents whose last year included a support contact. [C5]"
     )
 
 
 class Complaints(_Section):
     """BBB-style escalations (C4)."""
 
-    base_rate: float = Field(0.02, gt=0, le=0.5, description="Complaints per support ticket before the switch. [C4]")
+    base_rate: float = Field(0.02, ge=0.0001, le=0.5, description="Complaints per support ticket before the switch. [C4]")
 
 
 class Market(_Section):
     """US PC market panel: buyers' brand choices by quarter (C2, C3)."""
 
     share_before: float = Field(
-        0.282, gt=0, lt=1, description="Expected US PC market share of the firm before the switch (C2: 28.2 %)."
+        0.282, ge=0.01, le=0.99, description="Expected US PC market share of the firm before the switch (C2: 28.2 %)."
     )
-    share_after: float = Field(0.288, gt=0, lt=1, description="Expected share after the switch (C3: 28.8 %).")
+    share_after: float = Field(0.288, ge=0.01, le=0.99, description="Expected share after the switch (C3: 28.8 %).")
     buyers_per_quarter: int = Field(
         20000,
         ge=100,
@@ -420,16 +420,16 @@ class Supply(_Section):
     """Build-to-order supply chain vs a build-to-stock competitor (D1-D8, D13-D15)."""
 
     inventory_days: float = Field(
-        4.0, gt=0, le=365, description="Build-to-order days of supply in inventory (D3, D5; case 4, record 3-8)."
+        4.0, ge=0.1, le=365, description="Build-to-order days of supply in inventory (D3, D5; case 4, record 3-8)."
     )
     competitor_inventory_days: float = Field(
-        80.0, gt=0, le=365, description="Build-to-stock competitor's days of supply (D4: 80)."
+        80.0, ge=0.1, le=365, description="Build-to-stock competitor's days of supply (D4: 80)."
     )
     price_erosion_weekly: float = Field(
         0.01, ge=0, le=0.2, description="Component value lost per week in inventory (D4 record: ~1 %/week)."
     )
     supplier_lead_days: float = Field(
-        2.0, gt=0, le=90, description="Mean supplier delivery lead time to the VMI hub (D2, D7)."
+        2.0, ge=0.1, le=90, description="Mean supplier delivery lead time to the VMI hub (D2, D7)."
     )
     n_suppliers: int = Field(24, ge=4, le=500, description="Number of suppliers (D8: few, close suppliers).")
     dpo_days: float = Field(
@@ -444,7 +444,7 @@ class Supply(_Section):
         le=365,
         description="Mean days from shipment to customer payment for business and public customers (consumers pay at order). [D3]",
     )
-    build_days: float = Field(4.0, gt=0, le=60, description="Promised order-to-ship days (D14: quote a real date).")
+    build_days: float = Field(4.0, ge=1, le=60, description="Promised order-to-ship days (D14: quote a real date).")
     on_time_rate: float = Field(
         0.93, ge=0, le=1, description="Expected share of orders shipped by the promised date (D14)."
     )

@@ -22,7 +22,7 @@ import tempfile
 import typing
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -30,6 +30,7 @@ from synthetic.errors import ParameterError
 from synthetic.scenario import CALENDAR, KNOWN_KEYS, PRESETS, _field_info, _Keyed, _Shares
 from synthetic.store import generate
 
+EXPLORE = "HYPOTHESIS_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "20"))
 VOLUME_CAPS = {"market.buyers_per_quarter": 2_000, "satisfaction.respondents_per_quarter": 100}
 
@@ -136,8 +137,10 @@ def test_every_parameter_has_a_bounded_strategy():
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize="HYPOTHESIS_EXAMPLES" not in os.environ,
+    derandomize=not EXPLORE,
     database=None,
+    # CI: no shrinking (a failure is reported as drawn, within the time budget); exploring: shrink
+    phases=list(Phase) if EXPLORE else [Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(inputs())

@@ -62,7 +62,7 @@ def test_overrides_apply_and_follow():
     [
         ({"spend.top20": 0.5}, "spend.top20", "unknown parameter"),
         ({"spend.top20_share": 1.5}, "spend.top20_share", "<= 0.95"),
-        ({"purchase.dropout_mean": -0.1}, "purchase.dropout_mean", "> 0"),
+        ({"purchase.dropout_mean": -0.1}, "purchase.dropout_mean", ">= 0.001"),
         ({"market.share_before": "lots"}, "market.share_before", "valid number"),
         (
             {"segments.mix": {"consumer": 0.9, "small_business": 0.3, "large_enterprise": 0.05, "public_sector": 0.05}},
