@@ -384,17 +384,25 @@ class Satisfaction(_Section):
         description="Survey respondents per brand per quarter (ACSI interviews ~250 per firm; at most 5,000). [C5]",
     )
     response_sd: float = Field(
-        14.0, ge=0.5, le=40, description="Standard deviation of individual scores (0-100) around the brand's index. [C5]"
+        14.0,
+        ge=0.5,
+        le=40,
+        description="Standard deviation of individual scores (0-100) around the brand's index. [C5]",
     )
     contact_share: float = Field(
-        0.4, ge=0.01, le=1, description="Share of the firm's respondents whose last year included a support contact. [C5]"
+        0.4,
+        ge=0.01,
+        le=1,
+        description="Share of the firm's respondents whose last year included a support contact. [C5]",
     )
 
 
 class Complaints(_Section):
     """BBB-style escalations (C4)."""
 
-    base_rate: float = Field(0.02, ge=0.0001, le=0.5, description="Complaints per support ticket before the switch. [C4]")
+    base_rate: float = Field(
+        0.02, ge=0.0001, le=0.5, description="Complaints per support ticket before the switch. [C4]"
+    )
 
 
 class Market(_Section):

@@ -84,9 +84,7 @@ def strategy_for(key: str):
     if isinstance(tp, type) and issubclass(tp, _Shares):
         return _shares(tp)
     if isinstance(tp, type) and issubclass(tp, _Keyed):
-        return st.fixed_dictionaries(
-            {k: _number(float, *_bounds(f), f"{key}.{k}") for k, f in tp.model_fields.items()}
-        )
+        return st.fixed_dictionaries({k: _number(float, *_bounds(f), f"{key}.{k}") for k, f in tp.model_fields.items()})
     if typing.get_origin(tp) is typing.Literal:
         return st.sampled_from(args)
     if typing.get_origin(tp) is list:

@@ -40,9 +40,7 @@ SMALL_OV = {"market.buyers_per_quarter": 100, "satisfaction.respondents_per_quar
 
 
 def _run(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
 
 
 def _one_line_exit_2(r: subprocess.CompletedProcess, *words: str) -> None:
@@ -326,9 +324,7 @@ def test_13_duckdb_is_identical_in_content(two_runs):
             views = con.execute(
                 "select view_name, sql from duckdb_views() where not internal order by view_name"
             ).fetchall()
-            counts = {
-                v: con.execute(f"select count(*) from {v}").fetchone()[0] for v, _ in views
-            }
+            counts = {v: con.execute(f"select count(*) from {v}").fetchone()[0] for v, _ in views}
             return views, counts
         finally:
             con.close()
