@@ -20,8 +20,6 @@ import os
 import shutil
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ import pandas as pd
 from . import calibrate
 from .block import BLOCK_SIZE, PER_CUSTOMER_TABLES, block_seed, generate_block, to_arrow, write_part
 from .errors import ParameterError
+from .executors import check_scheduler, is_distributed, run_blocks
 from .market import MARKET, SURVEYS, make_market_panel, make_surveys
 from .names import make_pools
 from .scenario import LOCALES, PRESETS, Scenario, build_scenario
@@ -39,6 +38,10 @@ from .supply import SUPPLY, make_supply
 
 GENERATOR_VERSION = "5"
 MAX_CUSTOMERS = 5_000_000
+# With a Dask cluster (``scheduler``/``client``) the blocks' memory is the workers'; what is left in
+# the main process is one small aggregate per block (rows, daily component demand: ~50 KB) and the
+# world-level tables (fixed size), so the bound is disk and the DuckDB views' scan time.
+MAX_CUSTOMERS_DISTRIBUTED = 200_000_000
 MAX_WORKERS = 64
 WORLD_TABLES = (
     "surveys",
@@ -53,15 +56,24 @@ WORLD_TABLES = (
 
 
 def check_inputs(
-    scenario: str, seed: Any, n_customers: Any, overrides: Mapping | None, workers: Any = 1, locale: str | None = None
+    scenario: str,
+    seed: Any,
+    n_customers: Any,
+    overrides: Mapping | None,
+    workers: Any = 1,
+    locale: str | None = None,
+    distributed: bool = False,
 ) -> Scenario:
-    """Validate every input and return the scenario; raise :class:`ParameterError` before any work."""
+    """Validate every input and return the scenario; raise :class:`ParameterError` before any work.
+
+    ``distributed``: blocks run on a Dask cluster, so the customer cap is ``MAX_CUSTOMERS_DISTRIBUTED``.
+    """
+    cap = MAX_CUSTOMERS_DISTRIBUTED if distributed else MAX_CUSTOMERS
     if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)):
-        raise ParameterError(
-            "n_customers", f"must be a whole number from 100 to {MAX_CUSTOMERS:,} (got {n_customers!r})"
-        )
-    if not 100 <= n_customers <= MAX_CUSTOMERS:
-        raise ParameterError("n_customers", f"must be from 100 to {MAX_CUSTOMERS:,} (got {n_customers:,})")
+        raise ParameterError("n_customers", f"must be a whole number from 100 to {cap:,} (got {n_customers!r})")
+    if not 100 <= n_customers <= cap:
+        more = "" if distributed else f" (up to {MAX_CUSTOMERS_DISTRIBUTED:,} with --scheduler dask)"
+        raise ParameterError("n_customers", f"must be from 100 to {cap:,}{more} (got {n_customers:,})")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ParameterError("seed", f"must be a whole number from 0 to {2**32 - 1} (got {seed!r})")
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= workers <= MAX_WORKERS:
@@ -120,13 +132,19 @@ def generate(
     locale: str | None = None,
     progress: bool = True,
     validate: bool = True,
+    scheduler: str | None = None,
+    client: Any = None,
 ) -> Path:
     """Generate a world into folder ``out`` (replaced atomically if it exists); return its path.
 
     Every input is validated first; a bad one raises :class:`ParameterError` and
-    nothing is written.
+    nothing is written. ``scheduler``/``client`` choose where the customer blocks run
+    (see :mod:`synthetic.executors`); the bytes written do not depend on it.
     """
-    sc = check_inputs(scenario, seed, n_customers, overrides, workers, locale)
+    scheduler = check_scheduler(scheduler)
+    sc = check_inputs(
+        scenario, seed, n_customers, overrides, workers, locale, distributed=is_distributed(scheduler, client)
+    )
     out = Path(out)
     check_writable(out.parent if not out.exists() else out)
     cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
@@ -142,18 +160,9 @@ def generate(
         n_blocks = -(-n_customers // BLOCK_SIZE)
         sizes = [min(BLOCK_SIZE, n_customers - b * BLOCK_SIZE) for b in range(n_blocks)]
         sc_json = sc.model_dump_json()
-        args = [(str(tmp), sc_json, cal.to_dict(), int(seed), b, sizes[b], pools) for b in range(n_blocks)]
+        args = [(str(tmp), sc_json, cal.to_dict(), int(seed), b, sizes[b], pools, validate) for b in range(n_blocks)]
         bar = _progress(progress, n_blocks + 2, "generating world")
-        results = []
-        if workers > 1 and n_blocks > 1:
-            with ProcessPoolExecutor(max_workers=min(workers, n_blocks), mp_context=get_context("fork")) as ex:
-                for r in ex.map(generate_block, args):
-                    results.append(r)
-                    bar.update(1)
-        else:
-            for a in args:
-                results.append(generate_block(a))
-                bar.update(1)
+        results = run_blocks(generate_block, args, workers, scheduler, client, on_done=lambda r: bar.update(1))
         timings["customer_blocks (wall)"] = time.perf_counter() - t0
         for r in results:
             for k, v in r["seconds"].items():
@@ -176,7 +185,7 @@ def generate(
         timings["world_tables"] = time.perf_counter() - t1
         if validate:
             t2 = time.perf_counter()
-            validate_folder(tmp, workers)
+            validate_folder(tmp, workers, blocks_checked=True)
             timings["validation"] = time.perf_counter() - t2
         manifest = {
             "generator_version": GENERATOR_VERSION,
@@ -233,11 +242,15 @@ def _replace(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
-def validate_folder(folder: Path, workers: int = 1) -> None:
-    """Schema and integrity checks on every table of a world folder (per block, then world-level)."""
+def validate_folder(folder: Path, workers: int = 1, blocks_checked: bool = False) -> None:
+    """Schema and integrity checks on every table of a world folder (per block, then world-level).
+
+    ``blocks_checked``: the blocks were validated in memory before they were written
+    (:func:`synthetic.block.generate_block`), so only the world-level tables are read back.
+    """
     from .validate import check_tables
 
-    parts = sorted((folder / "customers").glob("part-*.parquet"))
+    parts = [] if blocks_checked else sorted((folder / "customers").glob("part-*.parquet"))
     for p in parts:
         check_tables({t: pd.read_parquet(folder / t / p.name) for t in PER_CUSTOMER_TABLES})
     check_tables({t: pd.read_parquet(folder / t) for t in WORLD_TABLES})
@@ -336,12 +349,29 @@ def load(
     data_dir: str | os.PathLike = "data",
     workers: int = 1,
     progress: bool = False,
+    scheduler: str | None = None,
+    client: Any = None,
 ) -> World:
-    """The world for these inputs: generated once, then served from the cache under ``data_dir``."""
-    sc = check_inputs(scenario, seed, n_customers, overrides, workers)
+    """The world for these inputs: generated once, then served from the cache under ``data_dir``.
+
+    ``scheduler`` (``"dask"``, ``"tcp://HOST:PORT"``) or ``client`` (a ``dask.distributed.Client``)
+    run the customer blocks on a Dask cluster; the world's bytes are the same as on a laptop.
+    """
+    scheduler = check_scheduler(scheduler)
+    sc = check_inputs(scenario, seed, n_customers, overrides, workers, distributed=is_distributed(scheduler, client))
     folder = world_folder(data_dir, sc, seed, n_customers)
     if not (folder / "manifest.json").exists():
-        generate(folder, scenario, seed, n_customers, overrides, workers=workers, progress=progress)
+        generate(
+            folder,
+            scenario,
+            seed,
+            n_customers,
+            overrides,
+            workers=workers,
+            progress=progress,
+            scheduler=scheduler,
+            client=client,
+        )
     return World(folder)
 
 
