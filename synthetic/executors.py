@@ -78,6 +78,24 @@ def run_blocks(
     return results
 
 
+def _share_common(client: Any, args: Sequence[tuple]) -> list[tuple]:
+    """Send what every block shares (scenario, calibration, name pools) to the workers once.
+
+    An argument that is the *same object* in every block's tuple and not a small scalar is
+    scattered (broadcast) once and replaced by its future; Dask resolves futures nested in
+    a task's arguments, so the block function sees the value itself.
+    """
+    if len(args) < 2:
+        return list(args)
+    shared = [
+        j
+        for j in range(len(args[0]))
+        if not isinstance(args[0][j], (int, float, bool, type(None))) and all(a[j] is args[0][j] for a in args)
+    ]
+    futures = {j: client.scatter(args[0][j], broadcast=True, hash=False) for j in shared}
+    return [tuple(futures.get(j, v) for j, v in enumerate(a)) for a in args]
+
+
 def _run_dask(fn, args, workers, scheduler, client, done, retries) -> list[dict]:
     """Submit every block as a Dask task (keys ``block-00000``...), collect as they finish."""
     from distributed import Client, LocalCluster, as_completed
@@ -97,7 +115,7 @@ def _run_dask(fn, args, workers, scheduler, client, done, retries) -> list[dict]
             else:
                 own_client = client = Client(scheduler, timeout="20s")
         keys = [f"block-{a[4]:05d}" for a in args]
-        futures = client.map(fn, list(args), key=keys, pure=False, retries=retries)
+        futures = client.map(fn, _share_common(client, args), key=keys, pure=False, retries=retries)
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[dict | None] = [None] * len(futures)
         for fut in as_completed(futures):

@@ -160,7 +160,8 @@ def generate(
         n_blocks = -(-n_customers // BLOCK_SIZE)
         sizes = [min(BLOCK_SIZE, n_customers - b * BLOCK_SIZE) for b in range(n_blocks)]
         sc_json = sc.model_dump_json()
-        args = [(str(tmp), sc_json, cal.to_dict(), int(seed), b, sizes[b], pools, validate) for b in range(n_blocks)]
+        root, cal_d = str(tmp), cal.to_dict()  # one object each: a Dask run sends shared inputs once
+        args = [(root, sc_json, cal_d, int(seed), b, sizes[b], pools, validate) for b in range(n_blocks)]
         bar = _progress(progress, n_blocks + 2, "generating world")
         results = run_blocks(generate_block, args, workers, scheduler, client, on_done=lambda r: bar.update(1))
         timings["customer_blocks (wall)"] = time.perf_counter() - t0
