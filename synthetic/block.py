@@ -84,14 +84,17 @@ def block_seed(seed: int, table_id: int, block: int) -> np.random.Generator:
 def generate_block(args: tuple) -> dict:
     """Generate and write block ``b``; return small aggregates for the world-level tables.
 
-    ``args`` = (root, sc_json, cal_dict, seed, block, n_in_block, pools).
+    ``args`` = (root, sc_json, cal_dict, seed, block, n_in_block, pools[, validate]). With ``validate``
+    (the default) every table is checked against its schema in memory before it is written, so
+    the world never has to be read back for validation.
     """
     import time
 
     clock = time.perf_counter
     tm: dict[str, float] = {}
     t0 = clock()
-    root, sc_json, cal_dict, seed, b, n_b, pools = args
+    root, sc_json, cal_dict, seed, b, n_b, pools = args[:7]
+    validate = args[7] if len(args) > 7 else True
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sc = Scenario.model_validate_json(sc_json)
     cal = Calibration(**cal_dict)
@@ -164,10 +167,21 @@ def generate_block(args: tuple) -> dict:
     }
     root = Path(root)
     rows = {}
+    tables = {}
     tm["complaints+pipeline"] = clock() - t0
     for name in PER_CUSTOMER_TABLES:
         t0 = clock()
         tab = to_arrow(name, parts[name], start)
+        tables[name] = tab
+        tm[f"arrow {name}"] = clock() - t0
+    if validate:
+        from .validate import check_tables
+
+        t0 = clock()
+        check_tables({name: tab.to_pandas() for name, tab in tables.items()})
+        tm["validate (in memory)"] = clock() - t0
+    for name, tab in tables.items():
+        t0 = clock()
         write_part(root, name, b, tab)
         rows[name] = tab.num_rows
         tm[f"write {name}"] = clock() - t0

@@ -25,8 +25,6 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ import pandas as pd
 from . import atomic, calibrate
 from .block import BLOCK_SIZE, PER_CUSTOMER_TABLES, block_seed, generate_block, to_arrow, write_part
 from .errors import ParameterError
+from .executors import check_scheduler, is_distributed, run_blocks
 from .market import MARKET, SURVEYS, make_market_panel, make_surveys
 from .names import make_pools
 from .scenario import LOCALES, PRESETS, Scenario, build_scenario
@@ -45,6 +44,10 @@ from .supply import SUPPLY, make_supply
 GENERATOR_VERSION = "5"
 MAX_CUSTOMERS = 5_000_000
 MIN_CUSTOMERS = 100
+# With a Dask cluster (``scheduler``/``client``) the blocks' memory is the workers'; what is left in
+# the main process is one small aggregate per block (rows, daily component demand: ~50 KB) and the
+# world-level tables (fixed size), so the bound is disk and the DuckDB views' scan time.
+MAX_CUSTOMERS_DISTRIBUTED = 200_000_000
 MAX_WORKERS = 64
 WORLD_TABLES = (
     "surveys",
@@ -66,19 +69,23 @@ def check_inputs(
     workers: Any = 1,
     locale: str | None = None,
     min_customers: int = MIN_CUSTOMERS,
+    distributed: bool = False,
 ) -> Scenario:
     """Validate every input and return the scenario; raise :class:`ParameterError` before any work.
 
     ``min_customers`` is the smallest world the caller accepts (chapters need more
-    than the generator); the error message states that range.
+    than the generator); the error message states that range. ``distributed``: blocks
+    run on a Dask cluster, so the customer cap is ``MAX_CUSTOMERS_DISTRIBUTED``.
     """
+    cap = MAX_CUSTOMERS_DISTRIBUTED if distributed else MAX_CUSTOMERS
+    more = "" if distributed else f" (up to {MAX_CUSTOMERS_DISTRIBUTED:,} with --scheduler dask)"
     if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)):
         raise ParameterError(
-            "n_customers", f"must be a whole number from {min_customers:,} to {MAX_CUSTOMERS:,} (got {n_customers!r})"
+            "n_customers", f"must be a whole number from {min_customers:,} to {cap:,} (got {n_customers!r})"
         )
-    if not min_customers <= n_customers <= MAX_CUSTOMERS:
+    if not min_customers <= n_customers <= cap:
         raise ParameterError(
-            "n_customers", f"must be from {min_customers:,} to {MAX_CUSTOMERS:,} (got {int(n_customers):,})"
+            "n_customers", f"must be from {min_customers:,} to {cap:,}{more} (got {int(n_customers):,})"
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ParameterError("seed", f"must be a whole number from 0 to {2**32 - 1} (got {seed!r})")
@@ -145,6 +152,8 @@ def generate(
     validate: bool = True,
     keep_existing: bool = False,
     out_name: str = "out",
+    scheduler: str | None = None,
+    client: Any = None,
 ) -> Path:
     """Generate a world into folder ``out`` (swapped in atomically if it exists); return its path.
 
@@ -152,9 +161,13 @@ def generate(
     (naming ``out_name`` for the folder) and nothing is written. The world is
     written beside ``out`` and swapped in at the end; with ``keep_existing`` a
     world that another process finished at ``out`` meanwhile is kept (same inputs,
-    same bytes) and this run's copy discarded.
+    same bytes) and this run's copy discarded. ``scheduler``/``client`` choose where
+    the customer blocks run (see :mod:`synthetic.executors`); the bytes do not depend on it.
     """
-    sc = check_inputs(scenario, seed, n_customers, overrides, workers, locale)
+    scheduler = check_scheduler(scheduler)
+    sc = check_inputs(
+        scenario, seed, n_customers, overrides, workers, locale, distributed=is_distributed(scheduler, client)
+    )
     out = Path(out)
     check_writable(out.parent if not out.exists() else out, out_name)
     cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
@@ -163,7 +176,19 @@ def generate(
     tmp = atomic.temp_beside(out)
     with atomic.sigterm_as_exit():
         return _generate_into(
-            tmp, out, sc, cal, seed, n_customers, overrides, workers, progress, validate, keep_existing
+            tmp,
+            out,
+            sc,
+            cal,
+            seed,
+            n_customers,
+            overrides,
+            workers,
+            progress,
+            validate,
+            keep_existing,
+            scheduler,
+            client,
         )
 
 
@@ -179,6 +204,8 @@ def _generate_into(
     progress: bool,
     validate: bool,
     keep_existing: bool,
+    scheduler: str | None = None,
+    client: Any = None,
 ) -> Path:
     """Write the world into ``tmp`` and swap it in at ``out`` (``tmp`` removed on any failure)."""
     timings: dict[str, float] = {}
@@ -189,28 +216,18 @@ def _generate_into(
         n_blocks = -(-n_customers // BLOCK_SIZE)
         sizes = [min(BLOCK_SIZE, n_customers - b * BLOCK_SIZE) for b in range(n_blocks)]
         sc_json = sc.model_dump_json()
-        args = [(str(tmp), sc_json, cal.to_dict(), int(seed), b, sizes[b], pools) for b in range(n_blocks)]
+        root, cal_d = str(tmp), cal.to_dict()  # one object each: a Dask run sends shared inputs once
+        args = [(root, sc_json, cal_d, int(seed), b, sizes[b], pools, validate) for b in range(n_blocks)]
         bar = _progress(progress, n_blocks + 2, "generating world")
-        results = []
-        if workers > 1 and n_blocks > 1:
-            ex = ProcessPoolExecutor(
-                max_workers=min(workers, n_blocks),
-                mp_context=get_context("fork"),
-                initializer=die_with_parent,
-                initargs=(os.getpid(),),
-            )
-            try:
-                for r in ex.map(generate_block, args):
-                    results.append(r)
-                    bar.update(1)
-            except BaseException:
-                ex.shutdown(wait=False, cancel_futures=True)
-                raise
-            ex.shutdown()
-        else:
-            for a in args:
-                results.append(generate_block(a))
-                bar.update(1)
+        results = run_blocks(
+            generate_block,
+            args,
+            workers,
+            scheduler,
+            client,
+            on_done=lambda r: bar.update(1),
+            initializer=(die_with_parent, (os.getpid(),)),
+        )
         timings["customer_blocks (wall)"] = time.perf_counter() - t0
         for r in results:
             for k, v in r["seconds"].items():
@@ -233,7 +250,7 @@ def _generate_into(
         timings["world_tables"] = time.perf_counter() - t1
         if validate:
             t2 = time.perf_counter()
-            validate_folder(tmp, workers)
+            validate_folder(tmp, workers, blocks_checked=True)
             timings["validation"] = time.perf_counter() - t2
         manifest = {
             "generator_version": GENERATOR_VERSION,
@@ -312,11 +329,15 @@ def _poll_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def validate_folder(folder: Path, workers: int = 1) -> None:
-    """Schema and integrity checks on every table of a world folder (per block, then world-level)."""
+def validate_folder(folder: Path, workers: int = 1, blocks_checked: bool = False) -> None:
+    """Schema and integrity checks on every table of a world folder (per block, then world-level).
+
+    ``blocks_checked``: the blocks were validated in memory before they were written
+    (:func:`synthetic.block.generate_block`), so only the world-level tables are read back.
+    """
     from .validate import check_tables
 
-    parts = sorted((folder / "customers").glob("part-*.parquet"))
+    parts = [] if blocks_checked else sorted((folder / "customers").glob("part-*.parquet"))
     for p in parts:
         check_tables({t: pd.read_parquet(folder / t / p.name) for t in PER_CUSTOMER_TABLES})
     check_tables({t: pd.read_parquet(folder / t) for t in WORLD_TABLES})
@@ -415,13 +436,18 @@ def load(
     data_dir: str | os.PathLike = "data",
     workers: int = 1,
     progress: bool = False,
+    scheduler: str | None = None,
+    client: Any = None,
 ) -> World:
     """The world for these inputs: generated once, then served from the cache under ``data_dir``.
 
     Raises :class:`ParameterError` naming the bad argument (``scenario``, ``seed``,
     ``n_customers``, ``overrides``, ``data_dir`` or ``workers``) before any work.
+    ``scheduler`` (``"dask"``, ``"tcp://HOST:PORT"``) or ``client`` (a ``dask.distributed.Client``)
+    run the customer blocks on a Dask cluster; the world's bytes are the same as on a laptop.
     """
-    sc = check_inputs(scenario, seed, n_customers, overrides, workers)
+    scheduler = check_scheduler(scheduler)
+    sc = check_inputs(scenario, seed, n_customers, overrides, workers, distributed=is_distributed(scheduler, client))
     if not isinstance(data_dir, (str, os.PathLike)) or not str(data_dir):
         raise ParameterError("data_dir", f"must be a folder path (got {data_dir!r})")
     check_writable(Path(data_dir), "data_dir")
@@ -437,6 +463,8 @@ def load(
             progress=progress,
             keep_existing=True,
             out_name="data_dir",
+            scheduler=scheduler,
+            client=client,
         )
     return World(folder)
 

@@ -109,6 +109,7 @@ def test_build_succeeds_and_writes_every_output(built):
 
 def test_data_generated_once_with_the_profile_parameters(built):
     out, _, calls = built
+    calls = [{k: v for k, v in c.items() if k != "workers"} for c in calls]  # workers never change the bytes
     assert calls == [
         {"scenario": "case", "seed": 3, "n_customers": 1000, "overrides": {}, "data_dir": str(out.parent / "data")}
     ]

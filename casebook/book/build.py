@@ -39,6 +39,7 @@ import nbformat
 import yaml
 
 from .. import __version__
+from .lanes import choose_lanes, declared_worlds, generate_worlds, run_in_lanes
 
 KERNEL_NAME = "python3"
 CHAPTER_RE = re.compile(r"^(?P<number>\d{2})_[A-Za-z0-9_-]+\.ipynb$")
@@ -301,6 +302,7 @@ class BuildPlan:
     out_dir: Path
     data_dir: Path
     pregenerate: bool = True
+    lanes: int | str = "auto"  # chapters executed at once (see casebook.book.lanes.choose_lanes)
 
     def path(self, key: str, chapter: Chapter | None = None, suffix: str = "") -> Path:
         """Output path of a :data:`LAYOUT` entry (per chapter if ``chapter`` is given)."""
@@ -332,13 +334,17 @@ def plan_build(
     only: Iterable[str] | None = None,
     data_dir: str | os.PathLike | None = None,
     pregenerate: bool = True,
+    lanes: int | str = "auto",
 ) -> BuildPlan:
     """Check every input and decide each chapter's parameters, before any work.
 
     ``data_dir`` defaults to ``data/`` beside the notebooks folder (the repo's
     git-ignored ``data/``), shared by every build and by the notebooks run by hand.
-    Raises :class:`UsageError` naming the bad option.
+    ``lanes``: chapters executed at once (a number from 1 to 8, or ``"auto"``: one per core
+    while memory allows). Raises :class:`UsageError` naming the bad option.
     """
+    if lanes != "auto" and (isinstance(lanes, bool) or not isinstance(lanes, int) or not 1 <= lanes <= 8):
+        raise UsageError("--lanes", f"must be 'auto' or a whole number from 1 to 8 (got {lanes!r})")
     set_values = parse_set(sets)
     profiles = load_profiles(config, profile)
     settings = resolve_settings(profile, profiles, set_values)
@@ -399,6 +405,7 @@ def plan_build(
         out_dir=out,
         data_dir=data,
         pregenerate=pregenerate,
+        lanes=lanes,
     )
 
 
@@ -421,13 +428,16 @@ def _validate(chapter: Chapter, params: Mapping[str, Any], profile: str) -> None
 
 # --------------------------------------------------------------------------- data
 def datasets(plan: BuildPlan) -> list[dict[str, Any]]:
-    """Distinct ``synthetic.load`` calls the chapters will make (one per data set), in chapter order."""
+    """Distinct ``synthetic.load`` calls the chapters will make (their own world and the worlds they
+    declare in a ``worlds``-tagged cell, see :mod:`casebook.book.lanes`), in chapter order."""
     seen: dict[str, dict[str, Any]] = {}
     for cp in plan.chapters:
         if cp.problem or any(k not in cp.effective for k in DATA_KEYS):
             continue
         call = {k: cp.effective[k] for k in DATA_KEYS} | {"data_dir": str(plan.data_dir)}
         seen.setdefault(json.dumps(call, sort_keys=True, default=str), call)
+        for extra in declared_worlds(cp.chapter.path, call).values():  # worlds the chapter declares it loads
+            seen.setdefault(json.dumps(extra, sort_keys=True, default=str), extra)
     return list(seen.values())
 
 
@@ -828,7 +838,7 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
     render.copy_assets(out)
 
     if plan.pregenerate:
-        pregenerate_data(datasets(plan), log=say)
+        generate_worlds(datasets(plan), log=say)
 
     renderer = render.Renderer(assets_href="../assets")
     names = [cp.chapter for cp in plan.chapters]
@@ -842,23 +852,49 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
         file=sys.stderr,
         dynamic_ncols=True,
     )
+    n_lanes = choose_lanes(
+        plan.lanes, max([cp.effective.get("n_customers", 0) for cp in plan.chapters] + [0]), len(plan.chapters)
+    )
+    if n_lanes > 1:
+        say(f"running {len(plan.chapters)} chapters in {n_lanes} lanes")
+
+    def job(cp: ChapterPlan) -> Callable[[], tuple[str, float]]:
+        def run() -> tuple[str, float]:
+            t0 = time.time()
+            plan.path("results", cp.chapter, ".json").unlink(missing_ok=True)
+            if cp.problem:
+                return cp.problem, 0.0
+            cell_bar = (
+                {
+                    "desc": f"  {cp.chapter.name}",
+                    "position": 1,
+                    "leave": False,
+                    "file": sys.stderr,
+                    "dynamic_ncols": True,
+                }
+                if progress and n_lanes == 1
+                else False
+            )
+            nb_path = plan.path("notebooks", cp.chapter, ".ipynb")
+            failure = execute_notebook(
+                cp.chapter.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar, cwd=plan.out_dir
+            )
+            return (failure.line() if failure else ""), time.time() - t0
+
+        return run
+
+    def executed(i: int, _result: Any) -> None:
+        bar.set_postfix_str(plan.chapters[i].chapter.name)
+        bar.update(1)
+
+    runs = run_in_lanes([job(cp) for cp in plan.chapters], n_lanes, executed)
+    bar.close()
     for i, cp in enumerate(plan.chapters):
         ch = cp.chapter
-        bar.set_postfix_str(ch.name)
         t0 = time.time()
         nb_path = plan.path("notebooks", ch, ".ipynb")
         res_path = plan.path("results", ch, ".json")
-        res_path.unlink(missing_ok=True)
-        if cp.problem:
-            failure_line = cp.problem
-        else:
-            cell_bar = (
-                {"desc": f"  {ch.name}", "position": 1, "leave": False, "file": sys.stderr, "dynamic_ncols": True}
-                if progress
-                else False
-            )
-            failure = execute_notebook(ch.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar, cwd=out)
-            failure_line = failure.line() if failure else ""
+        failure_line, run_seconds = runs[i]
         result = ChapterResult(
             name=ch.name,
             number=ch.number,
@@ -878,12 +914,10 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
                 ) + f"rendering failed: {type(exc).__name__}: {exc}"
         if res_path.is_file():
             result.results = _rel(res_path, out)
-        result.seconds = round(time.time() - t0, 1)
+        result.seconds = round(run_seconds + time.time() - t0, 1)
         if result.status != "ok":
             say(f"FAILED {ch.name}: {result.error}")
         results.append(result)
-        bar.update(1)
-    bar.close()
 
     # scorecard
     claims = scorecard.load_claims()
@@ -987,7 +1021,9 @@ def execute_in_place(
                 call = {k: defaults[k] for k in DATA_KEYS}
                 call["data_dir"] = str((ch.path.parent / defaults["data_dir"]).resolve())
                 calls.setdefault(json.dumps(call, sort_keys=True, default=str), call)
-        pregenerate_data(calls.values(), log=say)
+                for extra in declared_worlds(ch.path, call).values():
+                    calls.setdefault(json.dumps(extra, sort_keys=True, default=str), extra)
+        generate_worlds(list(calls.values()), log=say)
     failures = []
     for ch in tqdm(chapters, desc="notebooks", unit="notebook", disable=not progress, file=sys.stderr):
         tmp = failed_path / f"{ch.name}.ipynb"

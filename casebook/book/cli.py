@@ -110,6 +110,13 @@ def make_parser() -> argparse.ArgumentParser:
         "--data-dir", metavar="DIR", help="data cache shared by the chapters (default: data/ beside --notebooks)"
     )
     b.add_argument("--only", nargs="+", metavar="NN", help="build only these chapters (numbers like 02, or names)")
+    b.add_argument(
+        "--lanes",
+        default="auto",
+        type=lambda v: v if v == "auto" else int(v) if v.isdigit() else v,
+        metavar="N",
+        help="chapters run at once, 1 to 8, or 'auto': one per core while memory allows (default: auto)",
+    )
     b.add_argument("--quiet", action="store_true", help="no progress bars")
 
     e = sub.add_parser(
@@ -150,6 +157,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             notebooks_dir=args.notebooks,
             only=args.only,
             data_dir=args.data_dir,
+            lanes=args.lanes,
         )
     except UsageError as err:
         _err(prog, str(err))

@@ -1,0 +1,66 @@
+"""casebook.book.lanes: declared worlds, lane choice, order-preserving parallel runs."""
+
+from __future__ import annotations
+
+import time
+
+import nbformat
+import pytest
+
+from casebook.book import lanes
+
+
+def chapter_with_worlds(tmp_path, source: str):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("seed = 7\nscenario = 'case'\noverrides = {}", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(source, metadata={"tags": ["worlds"]}),
+    ]
+    path = tmp_path / "03_x.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+PARAMS = {"scenario": "case", "seed": 7, "n_customers": 5000, "overrides": {"a.b": 1}, "data_dir": "/d"}
+
+
+def test_declared_worlds_merge_over_the_chapters_own_call(tmp_path):
+    path = chapter_with_worlds(
+        tmp_path,
+        "other = 'history' if scenario == 'case' else 'case'\n"
+        "worlds = {'twin': {'overrides': overrides | {'x.y': 0.0}}, 'alt': {'scenario': other, 'overrides': {}}}",
+    )
+    w = lanes.declared_worlds(path, PARAMS)
+    assert w["twin"] == PARAMS | {"overrides": {"a.b": 1, "x.y": 0.0}}
+    assert w["alt"] == PARAMS | {"scenario": "history", "overrides": {}}
+    # the build follows the chapter's parameters
+    assert lanes.declared_worlds(path, PARAMS | {"scenario": "history"})["alt"]["scenario"] == "case"
+
+
+def test_worlds_cell_cannot_import_or_set_unknown_keys(tmp_path):
+    with pytest.raises(lanes.WorldsCellError, match="failed"):
+        lanes.declared_worlds(chapter_with_worlds(tmp_path, "import os\nworlds = {}"), PARAMS)
+    with pytest.raises(lanes.WorldsCellError, match="allowed"):
+        lanes.declared_worlds(chapter_with_worlds(tmp_path, "worlds = {'x': {'data_dir': '/tmp'}}"), PARAMS)
+
+
+def test_no_worlds_cell_means_no_extra_worlds(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nbformat.write(nb, tmp_path / "01_y.ipynb")
+    assert lanes.declared_worlds(tmp_path / "01_y.ipynb", PARAMS) == {}
+
+
+def test_choose_lanes_respects_memory_and_cores(monkeypatch):
+    monkeypatch.setattr(lanes.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(lanes, "available_bytes", lambda: 20e9)
+    assert lanes.choose_lanes("auto", 20_000, 4) == 2
+    monkeypatch.setattr(lanes, "available_bytes", lambda: 3e9)  # one 1M-customer chapter fits, two do not
+    assert lanes.choose_lanes("auto", 1_000_000, 4) == 1
+    assert lanes.choose_lanes(3, 1_000_000, 2) == 2
+
+
+def test_run_in_lanes_returns_results_in_job_order():
+    done = []
+    jobs = [lambda i=i: (time.sleep(0.05 * (3 - i)), i)[1] for i in range(3)]
+    assert lanes.run_in_lanes(jobs, 2, lambda i, r: done.append(i)) == [0, 1, 2]
+    assert sorted(done) == [0, 1, 2]
