@@ -25,6 +25,16 @@ Worlds are cached: data/<preset>-n<customers>-s<seed>-<hash of all inputs>/ hold
 Parquet folder per table, world.duckdb (views) and manifest.json."""
 
 
+#: generator arguments as this command's options, so an error names what the user typed
+OPTION_NAMES = {
+    "n_customers": "-n/--customers",
+    "seed": "-s/--seed",
+    "workers": "-w/--workers",
+    "scenario": "--preset",
+    "locale": "--locale",
+}
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"synthetic: error: {message} (see --help)\n")
@@ -138,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             out_name="--out" if args.out else "--data-dir",
         )
     except ParameterError as exc:
-        print(f"synthetic: error: {exc}", file=sys.stderr)
+        name = OPTION_NAMES.get(exc.parameter)
+        print(f"synthetic: error: {f'{name}: {exc.message}' if name else exc}", file=sys.stderr)
         return 2
     w = store.World(out)
     rows = ", ".join(f"{k} {v:,}" for k, v in sorted(w.manifest["rows"].items()))
