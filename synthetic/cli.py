@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             overrides["world.locale"] = args.locale
         out = Path(args.out) if args.out else store.world_folder(args.data_dir, sc, args.seed, args.customers)
         store.check_writable(out.parent if not out.exists() else out, "--out" if args.out else "--data-dir")
+        from .atomic import remove_stale
+
+        remove_stale(out.parent)  # temporary folders of killed runs, even when the world is cached
         if not args.force and not args.out and (out / "manifest.json").exists():
             print(f"cached: {out}")
             return 0
