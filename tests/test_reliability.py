@@ -402,3 +402,11 @@ def test_15_force_never_removes_a_world_from_under_a_reader(tmp_path):
         t.join()
     assert errors == [] and reads > 0
     assert [p.name for p in (tmp_path / "data").iterdir()] == [folder.name]
+
+
+def test_14_portable_paths_never_name_the_machine():
+    from casebook.book.build import portable_path
+
+    assert portable_path(Path("/p/data"), Path("/p/build")) == "../data"
+    assert portable_path(Path("/p/data"), Path("/p/build/ci")) == "../../data"
+    assert portable_path(Path("/elsewhere/notebooks"), Path("/p/build")) == "notebooks"
