@@ -26,6 +26,16 @@ Worlds are cached: data/<preset>-n<customers>-s<seed>-<hash of all inputs>/ hold
 Parquet folder per table, world.duckdb (views) and manifest.json."""
 
 
+#: generator arguments as this command's options, so an error names what the user typed
+OPTION_NAMES = {
+    "n_customers": "-n/--customers",
+    "seed": "-s/--seed",
+    "workers": "-w/--workers",
+    "scenario": "--preset",
+    "locale": "--locale",
+}
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"synthetic: error: {message} (see --help)\n")
@@ -143,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
             overrides["world.locale"] = args.locale
         out = Path(args.out) if args.out else store.world_folder(args.data_dir, sc, args.seed, args.customers)
         store.check_writable(out.parent if not out.exists() else out, "--out" if args.out else "--data-dir")
+        from .atomic import remove_stale
+
+        remove_stale(out.parent)  # temporary folders of killed runs, even when the world is cached
         if not args.force and not args.out and (out / "manifest.json").exists():
             print(f"cached: {out}")
             return 0
@@ -160,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             scheduler=scheduler,
         )
     except ParameterError as exc:
-        print(f"synthetic: error: {exc}", file=sys.stderr)
+        name = OPTION_NAMES.get(exc.parameter)
+        print(f"synthetic: error: {f'{name}: {exc.message}' if name else exc}", file=sys.stderr)
         return 2
     except BlockFailed as exc:
         print(f"synthetic: error: {exc} (no world written; an earlier one is intact)", file=sys.stderr)

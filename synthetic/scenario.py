@@ -500,6 +500,14 @@ class Scenario(_Section):
             raise ValueError(
                 f"segments.key_account_share: {self.segments.key_account_share} must be at most 0.8 x the large-customer share ({0.8 * large:.3f})"
             )
+        p = self.purchase
+        a, b = p.dropout_mean * p.dropout_concentration, (1 - p.dropout_mean) * p.dropout_concentration
+        if min(a, b) < 0.1:  # a smaller beta parameter draws dropout chances of exactly 0 or 1 (found by Hypothesis)
+            raise ValueError(
+                f"purchase.dropout_concentration: {p.dropout_concentration} with dropout_mean {p.dropout_mean} gives a beta "
+                f"parameter {min(a, b):.3g}; each of mean x concentration and (1 - mean) x concentration must be >= 0.1 "
+                f"(concentration >= {0.1 / min(p.dropout_mean, 1 - p.dropout_mean):.3g})"
+            )
         if self.outsourcing.return_segments and self.outsourcing.return_date is None:
             raise ValueError("outsourcing.return_date: required when outsourcing.return_segments is set")
         return self

@@ -451,6 +451,7 @@ def load(
     if not isinstance(data_dir, (str, os.PathLike)) or not str(data_dir):
         raise ParameterError("data_dir", f"must be a folder path (got {data_dir!r})")
     check_writable(Path(data_dir), "data_dir")
+    atomic.remove_stale(Path(data_dir))  # temporary folders of killed runs, even when the world is cached
     folder = world_folder(data_dir, sc, seed, n_customers)
     if not (folder / "manifest.json").exists():
         generate(

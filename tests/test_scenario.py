@@ -70,6 +70,7 @@ def test_overrides_apply_and_follow():
             "sum to 1",
         ),
         ({"world.end": "1999-12-31"}, "world.end", "after world.start"),
+        ({"purchase.dropout_mean": 0.001}, "purchase.dropout_concentration", "must be >= 0.1"),
         ({"outsourcing.start": "2012-01-01"}, "outsourcing.start", "between"),
         ({"outsourcing.segments": ["martians"]}, "outsourcing.segments", "unknown value"),
     ],

@@ -39,8 +39,8 @@ def test_list_keys(tmp_path):
 @pytest.mark.parametrize(
     "args, words",
     [
-        (["-n", "0"], "n_customers"),
-        (["-n", "-5"], "n_customers"),
+        (["-n", "0"], "-n/--customers: must be from 100 to"),
+        (["-n", "-5"], "-n/--customers"),
         (["-n", "many"], "--customers"),
         (["--set", "purchase.dropout_mean=1.5"], "purchase.dropout_mean"),
         (
@@ -48,14 +48,14 @@ def test_list_keys(tmp_path):
             "sum to 1",
         ),
         (["--set", "world.end=1990-01-01"], "world.end"),
-        (["--preset", "future"], "scenario"),
+        (["--preset", "future"], "--preset"),
         (["--locale", "xx_XX"], "locale"),
         (["--set", "no.such_key=1"], "no.such_key"),
         (["--set", "market.share_before=abc"], "market.share_before"),
         (["--set", "novalue"], "--set"),
         (["--config", "missing.yml"], "--config"),
         (["--config", "bad.yml"], "--config"),
-        (["--workers", "0"], "workers"),
+        (["--workers", "0"], "-w/--workers"),
         (["--out", "/proc/forbidden/world"], "--out"),
     ],
 )

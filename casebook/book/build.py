@@ -752,8 +752,8 @@ def build_info(plan: BuildPlan, started: float, finished: float) -> dict[str, An
         "n_customers_text": text("n_customers", lambda v: f"{v:,}" if isinstance(v, int) else str(v)),
         "scenario_text": text("scenario"),
         "overrides_text": text("overrides", ov),
-        "data_dir": os.path.relpath(plan.data_dir, plan.out_dir),  # relative to the output folder
-        "notebooks_dir": os.path.relpath(plan.notebooks_dir, plan.out_dir),
+        "data_dir": portable_path(plan.data_dir, plan.out_dir),
+        "notebooks_dir": portable_path(plan.notebooks_dir, plan.out_dir),
         "started": dt.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
         "finished": dt.datetime.fromtimestamp(finished).strftime("%Y-%m-%d %H:%M"),
         "duration_text": f"{finished - started:.0f} s"
@@ -761,6 +761,17 @@ def build_info(plan: BuildPlan, started: float, finished: float) -> dict[str, An
         else f"{(finished - started) / 60:.1f} min",
         "version": __version__,
     }
+
+
+def portable_path(path: Path, out: Path) -> str:
+    """``path`` relative to the output folder ``out`` (e.g. ``../data``), never the machine's absolute path.
+
+    A path that shares no folder with ``out`` but the file-system root is given by its name only.
+    """
+    path, out = Path(path).absolute(), Path(out).absolute()
+    if os.path.commonpath([path, out]) == path.anchor:
+        return path.name
+    return Path(os.path.relpath(path, out)).as_posix()
 
 
 def _params_text(effective: Mapping[str, Any]) -> str:
