@@ -101,3 +101,5 @@ def test_sweep_of_the_fixture_chapter(tmp_path, capsys):
         assert {r["claim"] for r in csv.DictReader(fh)} == {"A8", "B4"}
     assert sorted(p.name for p in (out / "runs").iterdir()) == ["seed-005", "seed-006"]
     assert not list((out / "runs").rglob("*.ipynb"))  # executed notebooks kept only for failures
+    # the stored runs give the same table again (after a tolerance change, say)
+    assert sweep.resummarise(out) == json.loads((out / "sweep.json").read_text())["records"] == data["records"]

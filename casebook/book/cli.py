@@ -170,6 +170,11 @@ def _add_sweep_parser(sub) -> None:
     s.add_argument("--data-dir", metavar="DIR", help="data cache (default: data/ beside --notebooks)")
     s.add_argument("--only", nargs="+", metavar="NN", help="only these chapters (numbers like 03, or names)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--resummarise",
+        action="store_true",
+        help="run nothing: recompute the table from the runs stored under --out (e.g. after changing tolerances)",
+    )
 
 
 def _err(prog: str, message: str) -> None:
@@ -252,6 +257,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import format_table, plan_sweep, run_sweep
 
     prog = "python -m casebook sweep"
+    if args.resummarise:
+        from .sweep import resummarise
+
+        if not (Path(args.out) / "runs").is_dir():
+            _err(prog, f"--out: no stored runs under {args.out} (run a sweep first)")
+            return EXIT_USAGE
+        print(format_table(resummarise(args.out)))
+        return EXIT_OK
     try:
         plan = plan_sweep(
             seeds=args.seeds,

@@ -353,9 +353,8 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def summary_text(summary: Mapping[str, int]) -> str:
-    """``12 reproduced, 3 not reproduced, ...`` (kinds with a zero count left out, except the first two)."""
-    keep = [k for k, n in summary.items() if n or k in (REPRODUCED, NOT_REPRODUCED)]
-    return ", ".join(f"{summary[k]} {k}" for k in keep)
+    """``12 reproduced, 3 not reproduced, 0 read-back, ...``: every verdict kind ("chapter failed" only when > 0)."""
+    return ", ".join(f"{n} {k}" for k, n in summary.items() if n or k != CHAPTER_FAILED)
 
 
 # --------------------------------------------------------------------------- sweep

@@ -184,6 +184,26 @@ def run_sweep(plan: SweepPlan, progress: bool = True, log: Callable[[str], None]
     return SweepReport(out_dir=plan.out_dir, records=records, failures=failures, info=info)
 
 
+def read_runs(out_dir: str | os.PathLike) -> dict[int, dict[str, list]]:
+    """The stored runs of a sweep: seed -> chapter -> records, from ``<out>/runs/seed-NNN/results/*.json``."""
+    from ..analysis.results import read_results
+
+    runs: dict[int, dict[str, list]] = {}
+    for folder in sorted(Path(out_dir, "runs").glob("seed-*")):
+        seed = int(folder.name.removeprefix("seed-"))
+        runs[seed] = {p.stem: read_results(p) for p in sorted((folder / "results").glob("*.json"))}
+    return runs
+
+
+def resummarise(out_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Recompute ``sweep.csv``/``sweep.json`` from the stored runs (e.g. after changing tolerances); return the rows."""
+    path = Path(out_dir) / "sweep.json"
+    info = json.loads(path.read_text(encoding="utf-8")).get("sweep", {}) if path.is_file() else {}
+    records = summarise_runs(read_runs(out_dir))
+    write_sweep(records, out_dir, info)
+    return records
+
+
 def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
