@@ -257,3 +257,13 @@ def test_built_casebook_writes_a_record_for_every_listed_claim(folder):
     assert not missing, "claims listed in a chapter's opening without a record: " + "; ".join(
         f"{k}: {', '.join(v)}" for k, v in missing.items()
     )
+
+
+def test_an_estimate_that_varies_across_seeds_is_not_a_read_back_by_coincidence():
+    """50 of 5,000 customers is exactly the planted 0.01 at some seeds; a sweep shows the estimate moves."""
+    r = rec(0.01, (0.0076, 0.0132), planted=0.01, claim="A2", quantity="key share")
+    assert sc.judge(r, TOL).verdict == sc.READ_BACK  # one build alone cannot tell
+    stats = {"01|A2|key share": {"n": 10, "mean_estimate": 0.0092, "sd_estimate": 0.001, "verdicts": {}}}
+    assert sc.scorecard_rows({"01": [r]}, sc.load_claims(), sweep=stats)[0]["verdict"] == sc.REPRODUCED
+    flat = rec(0.12, (0.12, 0.12), planted=0.12, claim="A7", quantity="discount")  # zero width: always
+    assert sc.judge(flat, TOL, varies_across_seeds=True).verdict == sc.READ_BACK

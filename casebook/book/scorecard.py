@@ -102,8 +102,13 @@ class Judgement:
     case_check: str = ""
 
 
-def read_back_reason(record: Record) -> str:
-    """Why ``record`` is a read-back ("" if it is not): zero-width interval or estimate == planted."""
+def read_back_reason(record: Record, varies_across_seeds: bool = False) -> str:
+    """Why ``record`` is a read-back ("" if it is not): zero-width interval or estimate == planted.
+
+    ``varies_across_seeds``: a sweep saw this record's estimate change with the seed, so an
+    estimate equal to the planted value at this seed is a coincidence (a count ratio such as
+    50/5000 can equal a planted 0.01 exactly), not a read-back; a zero-width interval still is.
+    """
     f = format_number
     if record.no_data or record.estimate is None:
         return ""
@@ -112,7 +117,7 @@ def read_back_reason(record: Record) -> str:
             f"zero-width interval [{f(record.ci_low)}, {f(record.ci_high)}]: the estimate does not vary with "
             "the sample, so it reads a planted constant back"
         )
-    if record.planted is not None and is_close(record.estimate, record.planted):
+    if record.planted is not None and is_close(record.estimate, record.planted) and not varies_across_seeds:
         return (
             f"estimate {f(record.estimate)} equals the planted value to floating-point error: "
             "a read-back, not an estimate"
@@ -120,8 +125,11 @@ def read_back_reason(record: Record) -> str:
     return ""
 
 
-def judge(record: Record, tolerance: Tolerance) -> Judgement:
-    """The two checks and the verdict for one record under the claim's ``tolerance`` (module docstring)."""
+def judge(record: Record, tolerance: Tolerance, varies_across_seeds: bool = False) -> Judgement:
+    """The two checks and the verdict for one record under the claim's ``tolerance`` (module docstring).
+
+    ``varies_across_seeds``: see :func:`read_back_reason`.
+    """
     f = format_number
     if record.no_data:
         return Judgement(NO_DATA, str(record.extra.get("reason", "")))
@@ -167,7 +175,7 @@ def judge(record: Record, tolerance: Tolerance) -> Judgement:
         agrees_with_case=yn[case_ok],
         case_check=case_text,
     )
-    rb = read_back_reason(record)
+    rb = read_back_reason(record, varies_across_seeds)
     if rb:
         return Judgement(READ_BACK, rb, "", "not judged: read-back", yn[case_ok], case_text)
     if planted_ok is None and case_ok is None:
@@ -232,7 +240,8 @@ def scorecard_rows(
         for rec in records:
             seen.add(rec.claim)
             tol = claims.tolerance(rec.claim)
-            j = judge(rec, tol)
+            stats = sweep.get(sweep_key(chapter, rec.claim, rec.quantity))
+            j = judge(rec, tol, varies_across_seeds=_varies(stats))
             reason = j.reason + (" (chapter failed: records may be incomplete)" if chapter in failed else "")
             row = _blank_row() | _claim_columns(claims, rec.claim)
             row |= {
@@ -253,7 +262,7 @@ def scorecard_rows(
                 "reason": reason,
                 "tolerance": tol.describe() if _uses_tolerance(rec) else "",
             }
-            row |= _sweep_columns(sweep.get(sweep_key(chapter, rec.claim, rec.quantity)))
+            row |= _sweep_columns(stats)
             rows.append(row)
         if not records and chapter in failed:
             rows.append(_blank_row() | {"chapter": chapter, "verdict": CHAPTER_FAILED, "reason": failed[chapter]})
@@ -278,6 +287,13 @@ def scorecard_rows(
 
 def _uses_tolerance(rec: Record) -> bool:
     return rec.claimed is not None or (rec.planted is not None and rec.ci_low is None)
+
+
+def _varies(stats: Mapping[str, Any] | None) -> bool:
+    """True when a sweep saw the estimate change with the seed (relative spread above 1e-9)."""
+    if not stats or not stats.get("sd_estimate") or stats.get("mean_estimate") is None:
+        return False
+    return stats["sd_estimate"] > 1e-9 * max(1.0, abs(stats["mean_estimate"]))
 
 
 def _sweep_columns(stats: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -9,7 +9,8 @@ once, runs the chapters with papermill (no pages or slides) and then writes, per
 - ``mean_estimate``, ``sd_estimate`` (the sampling spread across seeds);
 - ``bias`` = mean(estimate - planted) and ``bias_over_half_width`` (bias / mean interval half-width);
 - ``coverage``: share of seeds whose 95 % interval holds the planted value;
-- ``verdicts``: how often each scorecard verdict came out (fractions of the seeds);
+- ``verdicts``: how often each scorecard verdict came out (fractions of the seeds; an estimate
+  that varies with the seed is not called a read-back where it happens to equal the planted value);
 - ``holds``: ``yes`` when coverage is in [0.85, 1] and |bias| is under half the typical
   half-width, ``no`` otherwise, blank when nothing was planted or there is no interval.
 
@@ -232,8 +233,10 @@ def summarise_runs(runs: Mapping[int, Mapping[str, Iterable]]) -> list[dict[str,
     out = []
     for (chapter, claim, quantity), recs in groups.items():
         n = len(recs)
-        verdicts = Counter(judge(r, claims.tolerance(claim)).verdict for r in recs)
         est = [r.estimate for r in recs if r.estimate is not None]
+        sd = _sd(est)
+        varies = bool(sd) and sd > 1e-9 * max(1.0, abs(_mean(est)))  # then estimate == planted is a coincidence
+        verdicts = Counter(judge(r, claims.tolerance(claim), varies_across_seeds=varies).verdict for r in recs)
         planted = [r.planted for r in recs if r.planted is not None and r.estimate is not None]
         bias = _mean([r.estimate - r.planted for r in recs if r.planted is not None and r.estimate is not None])
         with_ci = [r for r in recs if r.ci_low is not None and r.planted is not None]
@@ -255,7 +258,7 @@ def summarise_runs(runs: Mapping[int, Mapping[str, Iterable]]) -> list[dict[str,
                 "planted": _mean(planted),
                 "claimed": claimed.pop() if len(claimed) == 1 else None,
                 "mean_estimate": _mean(est),
-                "sd_estimate": _sd(est),
+                "sd_estimate": sd,
                 "bias": bias,
                 "mean_half_width": half,
                 "bias_over_half_width": ratio,
