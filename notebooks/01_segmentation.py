@@ -136,15 +136,15 @@ share_large, lo, hi = seg.wilson_interval(int((cust["size_class"] == "large").su
 mix = world.planted("segments.mix")
 records.append(
     Record(
-        "A1",
-        "share of customers that are large",
-        share_large,
-        lo,
-        hi,
-        mix["large_enterprise"] + mix["public_sector"],
-        None,
-        "fraction",
-        "count, Wilson 95% CI",
+        claim="A1",
+        quantity="share of customers that are large",
+        estimate=share_large,
+        ci_low=lo,
+        ci_high=hi,
+        planted=mix["large_enterprise"] + mix["public_sector"],
+        claimed=None,
+        unit="fraction",
+        method="count, Wilson 95% CI",
     )
 )
 rev_large = seg.bootstrap_interval(
@@ -155,27 +155,29 @@ rev_large = seg.bootstrap_interval(
 )
 records.append(
     Record(
-        "A1",
-        "share of revenue from large customers",
-        *rev_large,
-        None,
-        None,
-        "fraction",
-        "sum ratio, customer bootstrap",
+        claim="A1",
+        quantity="share of revenue from large customers",
+        estimate=rev_large[0],
+        ci_low=rev_large[1],
+        ci_high=rev_large[2],
+        planted=None,
+        claimed=None,
+        unit="fraction",
+        method="sum ratio, customer bootstrap",
     )
 )
 key_share, lo, hi = seg.wilson_interval(int(cust["key"].sum()), n)
 records.append(
     Record(
-        "A2",
-        "share of customers that are key accounts",
-        key_share,
-        lo,
-        hi,
-        world.planted("segments.key_account_share"),
-        None,
-        "fraction",
-        "contract prices or pipeline; Wilson 95% CI",
+        claim="A2",
+        quantity="share of customers that are key accounts",
+        estimate=key_share,
+        ci_low=lo,
+        ci_high=hi,
+        planted=world.planted("segments.key_account_share"),
+        claimed=None,
+        unit="fraction",
+        method="contract prices or pipeline; Wilson 95% CI",
     )
 )
 rev_key = seg.bootstrap_interval(
@@ -186,7 +188,15 @@ rev_key = seg.bootstrap_interval(
 )
 records.append(
     Record(
-        "A2", "share of revenue from key accounts", *rev_key, None, None, "fraction", "sum ratio, customer bootstrap"
+        claim="A2",
+        quantity="share of revenue from key accounts",
+        estimate=rev_key[0],
+        ci_low=rev_key[1],
+        ci_high=rev_key[2],
+        planted=None,
+        claimed=None,
+        unit="fraction",
+        method="sum ratio, customer bootstrap",
     )
 )
 print(
@@ -255,24 +265,28 @@ lx, ly = seg.lorenz_curve(rev)
 need80 = lx[np.searchsorted(ly, 0.80)]
 records.append(
     Record(
-        "A8",
-        "share of revenue from the top 20% of customers",
-        *top20,
-        world.planted("spend.top20_share"),
-        0.80,
-        "fraction",
-        "customer bootstrap, 1000 draws",
+        claim="A8",
+        quantity="share of revenue from the top 20% of customers",
+        estimate=top20[0],
+        ci_low=top20[1],
+        ci_high=top20[2],
+        planted=world.planted("spend.top20_share"),
+        claimed=0.80,
+        unit="fraction",
+        method="customer bootstrap, 1000 draws",
     )
 )
 records.append(
     Record(
-        "A9",
-        "share of revenue from the top 10% of customers",
-        *top10,
-        None,
-        None,
-        "fraction",
-        "customer bootstrap, 1000 draws",
+        claim="A9",
+        quantity="share of revenue from the top 10% of customers",
+        estimate=top10[0],
+        ci_low=top10[1],
+        ci_high=top10[2],
+        planted=None,
+        claimed=None,
+        unit="fraction",
+        method="customer bootstrap, 1000 draws",
     )
 )
 print(f"top 20 % of customers: {top20[0]:.1%} of revenue (95 % interval {top20[1]:.1%} to {top20[2]:.1%}); case: 80 %")
@@ -422,6 +436,7 @@ for fit, inds, classes in (
 # contacts per active year (Poisson), by class. Now the quantities the case talks about, with intervals
 # from refitting the models on customer-resampled data (a seeded bootstrap, warm-started).
 
+
 # %%
 def rel_stats(f, idx):
     """Share relationship-minded, and the size link in log-odds per s.d. of log employees."""
@@ -437,38 +452,41 @@ price_ci = seg.bootstrap_latent_class(
 rel_share, size_link = rel_stats(rel_fit, np.arange(n))
 records.append(
     Record(
-        "A3",
-        "share of customers that are price-sensitive",
-        price_fit.share,
-        *price_ci[0],
-        world.planted("segments.price_sensitive_share"),
-        None,
-        "fraction",
-        "latent class model (EM), bootstrap 100",
+        claim="A3",
+        quantity="share of customers that are price-sensitive",
+        estimate=price_fit.share,
+        ci_low=price_ci[0][0],
+        ci_high=price_ci[0][1],
+        planted=world.planted("segments.price_sensitive_share"),
+        claimed=None,
+        unit="fraction",
+        method="latent class model (EM), bootstrap 100",
     )
 )
 records.append(
     Record(
-        "A3",
-        "share of customers relationship-minded",
-        rel_share,
-        *rel_ci[0],
-        world.planted("segments.relationship_share"),
-        None,
-        "fraction",
-        "latent class model (EM), bootstrap 100",
+        claim="A3",
+        quantity="share of customers relationship-minded",
+        estimate=rel_share,
+        ci_low=rel_ci[0][0],
+        ci_high=rel_ci[0][1],
+        planted=world.planted("segments.relationship_share"),
+        claimed=None,
+        unit="fraction",
+        method="latent class model (EM), bootstrap 100",
     )
 )
 records.append(
     Record(
-        "A5",
-        "R-type log-odds per s.d. of log employees",
-        size_link,
-        *rel_ci[1],
-        world.planted("segments.relationship_size_link"),
-        None,
-        "log-odds per s.d.",
-        "latent class regression, bootstrap 100",
+        claim="A5",
+        quantity="R-type log-odds per s.d. of log employees",
+        estimate=size_link,
+        ci_low=rel_ci[1][0],
+        ci_high=rel_ci[1][1],
+        planted=world.planted("segments.relationship_size_link"),
+        claimed=None,
+        unit="log-odds per s.d.",
+        method="latent class regression, bootstrap 100",
     )
 )
 
@@ -488,15 +506,15 @@ ps_given_R = float((cust["p_price"] * cust["p_rel"]).sum() / cust["p_rel"].sum()
 ps_given_T = float((cust["p_price"] * (1 - cust["p_rel"])).sum() / (1 - cust["p_rel"]).sum())
 records.append(
     Record(
-        "A5",
-        "share of R-type that are price-sensitive",
-        ps_given_R,
-        None,
-        None,
-        None,
-        None,
-        "fraction",
-        "posterior-weighted share",
+        claim="A5",
+        quantity="share of R-type that are price-sensitive",
+        estimate=ps_given_R,
+        ci_low=None,
+        ci_high=None,
+        planted=None,
+        claimed=None,
+        unit="fraction",
+        method="posterior-weighted share",
     )
 )
 print(
@@ -701,13 +719,15 @@ vs_R = seg.bootstrap_ratio_of_sums(
 )
 records.append(
     Record(
-        "A6",
-        "key-account annual value / T and R mean",
-        *ratio,
-        None,
-        10.0,
-        "ratio of mean value",
-        "revenue per customer-year, customer bootstrap",
+        claim="A6",
+        quantity="key-account annual value / T and R mean",
+        estimate=ratio[0],
+        ci_low=ratio[1],
+        ci_high=ratio[2],
+        planted=None,
+        claimed=10.0,
+        unit="ratio of mean value",
+        method="revenue per customer-year, customer bootstrap",
     )
 )
 key_orders = orders[orders["customer_id"].isin(cust.index[cust["key"]]) & ~orders["promo_code_used"]]
@@ -715,13 +735,15 @@ kd = key_orders.groupby("customer_id")["discount_pct"].agg(["sum", "size"]).to_n
 contract = seg.bootstrap_interval(kd, lambda a: a[:, 0].sum() / a[:, 1].sum(), n_boot=500, seed=seed)
 records.append(
     Record(
-        "A7",
-        "key accounts' contract discount",
-        *contract,
-        world.planted("spend.key_account_discount"),
-        None,
-        "fraction of list price",
-        "mean discount, customer bootstrap",
+        claim="A7",
+        quantity="key accounts' contract discount",
+        estimate=contract[0],
+        ci_low=contract[1],
+        ci_high=contract[2],
+        planted=world.planted("spend.key_account_discount"),
+        claimed=None,
+        unit="fraction of list price",
+        method="mean discount, customer bootstrap",
     )
 )
 print(value.round(1).to_string())
@@ -846,28 +868,30 @@ moves_pct = 100 * moves.div(moves.sum(axis=1), axis=0)
 rolling_key = seg.bootstrap_period_share(active_q, key_q, n_boot=500, seed=seed)
 records.append(
     Record(
-        "A10",
-        "key share of active base, mean of quarters",
-        *rolling_key,
-        world.planted("segments.key_account_share"),
-        None,
-        "fraction",
-        "quarterly re-tiering, customer bootstrap",
+        claim="A10",
+        quantity="key share of active base, mean of quarters",
+        estimate=rolling_key[0],
+        ci_low=rolling_key[1],
+        ci_high=rolling_key[2],
+        planted=world.planted("segments.key_account_share"),
+        claimed=None,
+        unit="fraction",
+        method="quarterly re-tiering, customer bootstrap",
     )
 )
 stay = moves.loc[TIERS, TIERS]
 kept = float(np.trace(stay.to_numpy()) / stay.to_numpy().sum())
 records.append(
     Record(
-        "A10",
-        "active customers keeping tier next quarter",
-        kept,
-        None,
-        None,
-        None,
-        None,
-        "fraction",
-        "pooled migration matrix",
+        claim="A10",
+        quantity="active customers keeping tier next quarter",
+        estimate=kept,
+        ci_low=None,
+        ci_high=None,
+        planted=None,
+        claimed=None,
+        unit="fraction",
+        method="pooled migration matrix",
     )
 )
 final_agree = float((tiers_q.iloc[:, -1][active_q[:, -1]] == cust.loc[active_q[:, -1], "tier"]).mean())
@@ -981,28 +1005,28 @@ panel_share = (panel["units"] * (panel["brand"] == "Dell")).groupby(panel["buyer
 dell_units = float((panel["units"] * (panel["brand"] == "Dell")).sum() / panel["units"].sum())
 records.append(
     Record(
-        "A11",
-        "CRM contacts per customer-year, key / T",
-        idic.loc["key", "Interact: CRM contacts per year"] / idic.loc["T", "Interact: CRM contacts per year"],
-        None,
-        None,
-        None,
-        None,
-        "ratio",
-        "sum ratio",
+        claim="A11",
+        quantity="CRM contacts per customer-year, key / T",
+        estimate=idic.loc["key", "Interact: CRM contacts per year"] / idic.loc["T", "Interact: CRM contacts per year"],
+        ci_low=None,
+        ci_high=None,
+        planted=None,
+        claimed=None,
+        unit="ratio",
+        method="sum ratio",
     )
 )
 records.append(
     Record(
-        "A12",
-        "Dell share of PC units bought (market panel)",
-        dell_units,
-        None,
-        None,
-        None,
-        None,
-        "fraction",
-        "panel of PC buyers, 2000-2008",
+        claim="A12",
+        quantity="Dell share of PC units bought (market panel)",
+        estimate=dell_units,
+        ci_low=None,
+        ci_high=None,
+        planted=None,
+        claimed=None,
+        unit="fraction",
+        method="panel of PC buyers, 2000-2008",
     )
 )
 print(idic.round(2).to_string())
@@ -1085,28 +1109,28 @@ acc = {
 }
 records.append(
     Record(
-        "A4",
-        "adjusted Rand index, inferred tiers vs truth",
-        ari,
-        None,
-        None,
-        None,
-        None,
-        "index",
-        "latent classes + contract prices",
+        claim="A4",
+        quantity="adjusted Rand index, inferred tiers vs truth",
+        estimate=ari,
+        ci_low=None,
+        ci_high=None,
+        planted=None,
+        claimed=None,
+        unit="index",
+        method="latent classes + contract prices",
     )
 )
 records.append(
     Record(
-        "A4",
-        "adjusted Rand index, size-only rule vs truth",
-        ari_size,
-        None,
-        None,
-        None,
-        None,
-        "index",
-        "large = R, largest = key",
+        claim="A4",
+        quantity="adjusted Rand index, size-only rule vs truth",
+        estimate=ari_size,
+        ci_low=None,
+        ci_high=None,
+        planted=None,
+        claimed=None,
+        unit="index",
+        method="large = R, largest = key",
     )
 )
 print(f"adjusted Rand index vs planted tiers: inferred {ari:.3f}, size-only rule {ari_size:.3f}")

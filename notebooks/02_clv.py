@@ -212,15 +212,15 @@ print(
 )
 records.append(
     Record(
-        "B2",
-        "annual retention rate (standard formula, pooled)",
-        r_std,
-        r_lo,
-        r_hi,
-        None,
-        None,
-        "fraction",
-        "(end - new) / start, buyers by calendar year; customer bootstrap",
+        claim="B2",
+        quantity="annual retention rate (standard formula, pooled)",
+        estimate=r_std,
+        ci_low=r_lo,
+        ci_high=r_hi,
+        planted=None,
+        claimed=None,
+        unit="fraction",
+        method="(end - new) / start, buyers by calendar year; customer bootstrap",
     )
 )
 
@@ -362,15 +362,15 @@ auc = roc_auc_score(churned, 1 - p_alive_cal)
 auc_lo, auc_hi = np.quantile(aucs, [0.025, 0.975])
 records.append(
     Record(
-        "B7",
-        "churn warning: AUC of P(alive) on the hold-out",
-        auc,
-        auc_lo,
-        auc_hi,
-        None,
-        None,
-        "AUC (0.5 = chance)",
-        f"{best} P(alive) at calibration end vs no purchase in hold-out; bootstrap",
+        claim="B7",
+        quantity="churn warning: AUC of P(alive) on the hold-out",
+        estimate=auc,
+        ci_low=auc_lo,
+        ci_high=auc_hi,
+        planted=None,
+        claimed=None,
+        unit="AUC (0.5 = chance)",
+        method=f"{best} P(alive) at calibration end vs no purchase in hold-out; bootstrap",
     )
 )
 
@@ -489,15 +489,15 @@ planted_keys = dict(
 for (name, row), claim in zip(derived[best].iterrows(), ["B6", "B6", "B7", "B7"]):
     records.append(
         Record(
-            claim,
-            name,
-            row["estimate"],
-            row["ci_low"],
-            row["ci_high"],
-            world.planted(planted_keys[name]),
-            None,
-            "per year" if "per year" in name else ("fraction" if "chance" in name else "parameter"),
-            f"{best} maximum likelihood, all years; delta-method CI",
+            claim=claim,
+            quantity=name,
+            estimate=row["estimate"],
+            ci_low=row["ci_low"],
+            ci_high=row["ci_high"],
+            planted=world.planted(planted_keys[name]),
+            claimed=None,
+            unit="per year" if "per year" in name else ("fraction" if "chance" in name else "parameter"),
+            method=f"{best} maximum likelihood, all years; delta-method CI",
             extra={"model": best},
         )
     )
@@ -509,15 +509,15 @@ one_off = (
 print(f"\nshare of new customers who quit right after their first purchase ({best}): {one_off['estimate']:.3f}")
 records.append(
     Record(
-        "B6",
-        "share of new customers who never buy again",
-        one_off["estimate"],
-        one_off["ci_low"],
-        one_off["ci_high"],
-        None,
-        None,
-        "fraction",
-        f"{best}: mean drop-out chance after the first purchase (0 by assumption in the BG/NBD)",
+        claim="B6",
+        quantity="share of new customers who never buy again",
+        estimate=one_off["estimate"],
+        ci_low=one_off["ci_low"],
+        ci_high=one_off["ci_high"],
+        planted=None,
+        claimed=None,
+        unit="fraction",
+        method=f"{best}: mean drop-out chance after the first purchase (0 by assumption in the BG/NBD)",
     )
 )
 
@@ -534,15 +534,15 @@ pa_mean = now["p_alive"].mean()
 pa_lo, pa_hi = clv.bootstrap_interval(now["p_alive"], np.mean, n_boot=N_BOOT, seed=seed)
 records.append(
     Record(
-        "B7",
-        "mean P(alive) of all customers today",
-        pa_mean,
-        pa_lo,
-        pa_hi,
-        None,
-        None,
-        "probability",
-        f"{best} P(alive) at the end of the record; customer bootstrap",
+        claim="B7",
+        quantity="mean P(alive) of all customers today",
+        estimate=pa_mean,
+        ci_low=pa_lo,
+        ci_high=pa_hi,
+        planted=None,
+        claimed=None,
+        unit="probability",
+        method=f"{best} P(alive) at the end of the record; customer bootstrap",
         extra={"model": best},
     )
 )
@@ -608,15 +608,15 @@ print(
 print(f"  standard error from the model parameters {se_param:,.0f}, from resampling customers {se_boot:,.0f}")
 records.append(
     Record(
-        "B3",
-        "customer equity: 10-year discounted margin",
-        equity,
-        eq_lo,
-        eq_hi,
-        None,
-        None,
-        "USD",
-        f"sum of CLV ({best} x Gamma-Gamma x margin, 10 %/yr); delta method + customer bootstrap",
+        claim="B3",
+        quantity="customer equity: 10-year discounted margin",
+        estimate=equity,
+        ci_low=eq_lo,
+        ci_high=eq_hi,
+        planted=None,
+        claimed=None,
+        unit="USD",
+        method=f"sum of CLV ({best} x Gamma-Gamma x margin, 10 %/yr); delta method + customer bootstrap",
     )
 )
 
@@ -647,15 +647,15 @@ print(
 print(f"the case: {CASE_CLAIM:,} (not discounted, no churn, with referrals) = {CASE_CLAIM / v_new:.1f}x this")
 records.append(
     Record(
-        "B1",
-        "10-year value of a new customer (revenue, disc.)",
-        v_new,
-        v_new - Z95 * se_new,
-        v_new + Z95 * se_new,
-        None,
-        CASE_CLAIM,
-        "USD per customer",
-        f"first order + {best} E[discounted repeat purchases] x Gamma-Gamma mean spend, 10 %/yr",
+        claim="B1",
+        quantity="10-year value of a new customer (revenue, disc.)",
+        estimate=v_new,
+        ci_low=v_new - Z95 * se_new,
+        ci_high=v_new + Z95 * se_new,
+        planted=None,
+        claimed=CASE_CLAIM,
+        unit="USD per customer",
+        method=f"first order + {best} E[discounted repeat purchases] x Gamma-Gamma mean spend, 10 %/yr",
     )
 )
 
@@ -840,15 +840,15 @@ print(
 )
 records.append(
     Record(
-        "B5",
-        "equity change from 5 points less annual churn",
-        lift,
-        lift - Z95 * se_lift,
-        lift + Z95 * se_lift,
-        None,
-        1.0,
-        "fraction",
-        f"{best}: future drop-out scaled so the base's 1-year churn falls 5 points; delta method",
+        claim="B5",
+        quantity="equity change from 5 points less annual churn",
+        estimate=lift,
+        ci_low=lift - Z95 * se_lift,
+        ci_high=lift + Z95 * se_lift,
+        planted=None,
+        claimed=1.0,
+        unit="fraction",
+        method=f"{best}: future drop-out scaled so the base's 1-year churn falls 5 points; delta method",
     )
 )
 

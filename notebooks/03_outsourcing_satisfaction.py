@@ -109,11 +109,11 @@ print(
 )
 records.append(
     Record(
-        "C1",
-        "vendor share of outsourced tickets after switch",
-        k_vendor / n_out,
-        lo,
-        hi,
+        claim="C1",
+        quantity="vendor share of outsourced tickets after switch",
+        estimate=k_vendor / n_out,
+        ci_low=lo,
+        ci_high=hi,
         planted=world.planted("outsourcing.vendor_share"),
         claimed=None,
         unit="fraction",
@@ -274,10 +274,11 @@ else:
     base_planted = world.planted("satisfaction.firm_baseline")
 records.append(
     Record(
-        "C5",
-        "index change at the switch (ITS), points",
-        its.level_change,
-        *its.level_ci,
+        claim="C5",
+        quantity="index change at the switch (ITS), points",
+        estimate=its.level_change,
+        ci_low=its.level_ci[0],
+        ci_high=its.level_ci[1],
         planted=effect_planted,
         claimed=-6.3,
         unit="index points",
@@ -286,11 +287,11 @@ records.append(
 )
 records.append(
     Record(
-        "C5",
-        "index change at the switch (ITS), percent",
-        100 * its.relative_change,
-        100 * its.relative_ci[0],
-        100 * its.relative_ci[1],
+        claim="C5",
+        quantity="index change at the switch (ITS), percent",
+        estimate=100 * its.relative_change,
+        ci_low=100 * its.relative_ci[0],
+        ci_high=100 * its.relative_ci[1],
         planted=100 * effect_planted / base_planted,
         claimed=-6.3,
         unit="percent of the index",
@@ -437,10 +438,11 @@ print(
 print(space[["did", "rank"]].round(2).to_string())
 records.append(
     Record(
-        "C5",
-        "index change vs competitor brands (DiD), points",
-        did_brands.estimate,
-        *did_brands.ci,
+        claim="C5",
+        quantity="index change vs competitor brands (DiD), points",
+        estimate=did_brands.estimate,
+        ci_low=did_brands.ci[0],
+        ci_high=did_brands.ci[1],
         planted=effect_planted,
         claimed=-6.3,
         unit="index points",
@@ -564,10 +566,11 @@ print(
 )
 records.append(
     Record(
-        "C4",
-        "change of complaints per ticket at the switch",
-        rc.relative_change,
-        *rc.ci,
+        claim="C4",
+        quantity="change of complaints per ticket at the switch",
+        estimate=rc.relative_change,
+        ci_low=rc.ci[0],
+        ci_high=rc.ci[1],
         planted=world.planted("outsourcing.complaint_growth"),
         claimed=0.23,
         unit="relative change",
@@ -622,33 +625,33 @@ print(
 sb, sa = world.planted("market.share_before"), world.planted("market.share_after")
 records += [
     Record(
-        "C2",
-        "firm unit share, year before the switch",
-        s_b,
-        lo_b,
-        hi_b,
+        claim="C2",
+        quantity="firm unit share, year before the switch",
+        estimate=s_b,
+        ci_low=lo_b,
+        ci_high=hi_b,
         planted=sb,
         claimed=0.282,
         unit="market share",
         method="market panel, unit-weighted share, linearised s.e.",
     ),
     Record(
-        "C3",
-        "firm unit share, year after the switch",
-        s_a,
-        lo_a,
-        hi_a,
+        claim="C3",
+        quantity="firm unit share, year after the switch",
+        estimate=s_a,
+        ci_low=lo_a,
+        ci_high=hi_a,
         planted=sa,
         claimed=0.288,
         unit="market share",
         method="market panel, unit-weighted share, linearised s.e.",
     ),
     Record(
-        "C3",
-        "change of unit share at the switch",
-        d_s,
-        d_s - 1.96 * d_se,
-        d_s + 1.96 * d_se,
+        claim="C3",
+        quantity="change of unit share at the switch",
+        estimate=d_s,
+        ci_low=d_s - 1.96 * d_se,
+        ci_high=d_s + 1.96 * d_se,
         planted=sa - sb,
         claimed=0.288 - 0.282,
         unit="market share",
@@ -722,11 +725,11 @@ print(
 )
 records.append(
     Record(
-        "C8",
-        "support cost saved per vendor ticket",
-        saving,
-        saving - 1.96 * saving_se,
-        saving + 1.96 * saving_se,
+        claim="C8",
+        quantity="support cost saved per vendor ticket",
+        estimate=saving,
+        ci_low=saving - 1.96 * saving_se,
+        ci_high=saving + 1.96 * saving_se,
         planted=None,
         claimed=None,
         unit="USD per ticket",
@@ -959,11 +962,11 @@ print(
 print(f"break-even: the saving is gone if a lost customer is worth ${saving / (d_bad * -b_bad):,.0f} or more")
 records.append(
     Record(
-        "C8",
-        "net value per vendor ticket (cost - CLV lost)",
-        net_est,
-        net_lo,
-        net_hi,
+        claim="C8",
+        quantity="net value per vendor ticket (cost - CLV lost)",
+        estimate=net_est,
+        ci_low=net_lo,
+        ci_high=net_hi,
         planted=None,
         claimed=None,
         unit="USD per ticket",

@@ -114,15 +114,15 @@ print(
 )
 records.append(
     Record(
-        "D7",
-        "supplier lead time to the VMI hub (order->hub)",
-        lead_m,
-        lead_lo,
-        lead_hi,
-        world.planted("supply.supplier_lead_days"),
-        None,
-        "days",
-        "mean over build-to-order POs, t interval",
+        claim="D7",
+        quantity="supplier lead time to the VMI hub (order->hub)",
+        estimate=lead_m,
+        ci_low=lead_lo,
+        ci_high=lead_hi,
+        planted=world.planted("supply.supplier_lead_days"),
+        claimed=None,
+        unit="days",
+        method="mean over build-to-order POs, t interval",
     )
 )
 
@@ -214,29 +214,29 @@ for p in ("build_to_order", "build_to_stock"):
     if p == "build_to_order":
         records.append(
             Record(
-                "D3",
-                "days of supply, build-to-order (avg stock)",
-                m,
-                lo,
-                hi,
-                world.planted("supply.inventory_days"),
-                8,
-                "days",
-                "quarterly avg stock / avg daily use (units), t interval",
+                claim="D3",
+                quantity="days of supply, build-to-order (avg stock)",
+                estimate=m,
+                ci_low=lo,
+                ci_high=hi,
+                planted=world.planted("supply.inventory_days"),
+                claimed=8,
+                unit="days",
+                method="quarterly avg stock / avg daily use (units), t interval",
             )
         )
     else:
         records.append(
             Record(
-                "D4",
-                "days of supply, build-to-stock competitor",
-                m,
-                lo,
-                hi,
-                world.planted("supply.competitor_inventory_days"),
-                80,
-                "days",
-                "quarterly avg stock / avg daily use (units), t interval",
+                claim="D4",
+                quantity="days of supply, build-to-stock competitor",
+                estimate=m,
+                ci_low=lo,
+                ci_high=hi,
+                planted=world.planted("supply.competitor_inventory_days"),
+                claimed=80,
+                unit="days",
+                method="quarterly avg stock / avg daily use (units), t interval",
             )
         )
 
@@ -265,15 +265,15 @@ for p in ("build_to_order", "build_to_stock"):
     if p == "build_to_order":
         records.append(
             Record(
-                "D5",
-                "inventory turnover period, build-to-order",
-                m,
-                lo,
-                hi,
-                world.planted("supply.inventory_days"),
-                4,
-                "days",
-                "quarterly avg stock value / material COGS per day, t interval",
+                claim="D5",
+                quantity="inventory turnover period, build-to-order",
+                estimate=m,
+                ci_low=lo,
+                ci_high=hi,
+                planted=world.planted("supply.inventory_days"),
+                claimed=4,
+                unit="days",
+                method="quarterly avg stock value / material COGS per day, t interval",
                 extra={"turns_per_year": round(turns, 1)},
             )
         )
@@ -369,15 +369,15 @@ print(
 )
 records.append(
     Record(
-        "D4",
-        "weekly component price erosion",
-        erosion,
-        erosion_lo,
-        erosion_hi,
-        world.planted("supply.price_erosion_weekly"),
-        None,
-        "fraction per week",
-        "OLS log unit cost on weeks since CPU launch, supplier FE",
+        claim="D4",
+        quantity="weekly component price erosion",
+        estimate=erosion,
+        ci_low=erosion_lo,
+        ci_high=erosion_hi,
+        planted=world.planted("supply.price_erosion_weekly"),
+        claimed=None,
+        unit="fraction per week",
+        method="OLS log unit cost on weeks since CPU launch, supplier FE",
     )
 )
 
@@ -405,15 +405,15 @@ planted_gap_loss = sc.erosion_loss_share(
 ) - sc.erosion_loss_share(world.planted("supply.inventory_days"), e_true)
 records.append(
     Record(
-        "D4",
-        "value lost to erosion, competitor - firm",
-        gap_loss,
-        min(gap_lo, gap_hi),
-        max(gap_lo, gap_hi),
-        planted_gap_loss,
-        None,
-        "share of material value",
-        "1-(1-erosion)^(days/7), bounds from the intervals",
+        claim="D4",
+        quantity="value lost to erosion, competitor - firm",
+        estimate=gap_loss,
+        ci_low=min(gap_lo, gap_hi),
+        ci_high=max(gap_lo, gap_hi),
+        planted=planted_gap_loss,
+        claimed=None,
+        unit="share of material value",
+        method="1-(1-erosion)^(days/7), bounds from the intervals",
     )
 )
 print(f"the competitor's extra stock costs it {gap_loss:.1%} of its material spend more than the firm's")
@@ -469,15 +469,15 @@ print(
 )
 records.append(
     Record(
-        "D4",
-        "days sooner a new CPU reaches customers",
-        ttm,
-        ttm_lo,
-        ttm_hi,
-        world.planted("supply.competitor_inventory_days") - world.planted("supply.inventory_days"),
-        69,
-        "days",
-        "FIFO depletion of CPU stock at each launch, t interval",
+        claim="D4",
+        quantity="days sooner a new CPU reaches customers",
+        estimate=ttm,
+        ci_low=ttm_lo,
+        ci_high=ttm_hi,
+        planted=world.planted("supply.competitor_inventory_days") - world.planted("supply.inventory_days"),
+        claimed=69,
+        unit="days",
+        method="FIFO depletion of CPU stock at each launch, t interval",
     )
 )
 
@@ -556,49 +556,59 @@ print(
 )
 records += [
     Record(
-        "D-CCC",
-        "days sales outstanding (revenue-weighted)",
-        *summary["DSO"],
-        None,
-        None,
-        "days",
-        "quarterly, t interval",
+        claim="D-CCC",
+        quantity="days sales outstanding (revenue-weighted)",
+        estimate=summary["DSO"][0],
+        ci_low=summary["DSO"][1],
+        ci_high=summary["DSO"][2],
+        planted=None,
+        claimed=None,
+        unit="days",
+        method="quarterly, t interval",
     ),
     Record(
-        "D-CCC",
-        "days to pay, business customers (ship->pay)",
-        *dso_b,
-        world.planted("supply.dso_days_business"),
-        None,
-        "days",
-        "mean over business orders, t interval",
+        claim="D-CCC",
+        quantity="days to pay, business customers (ship->pay)",
+        estimate=dso_b[0],
+        ci_low=dso_b[1],
+        ci_high=dso_b[2],
+        planted=world.planted("supply.dso_days_business"),
+        claimed=None,
+        unit="days",
+        method="mean over business orders, t interval",
     ),
     Record(
-        "D-CCC",
-        "days payables outstanding",
-        *summary["DPO"],
-        None,
-        None,
-        "days",
-        "quarterly, value-weighted, t interval",
+        claim="D-CCC",
+        quantity="days payables outstanding",
+        estimate=summary["DPO"][0],
+        ci_low=summary["DPO"][1],
+        ci_high=summary["DPO"][2],
+        planted=None,
+        claimed=None,
+        unit="days",
+        method="quarterly, value-weighted, t interval",
     ),
     Record(
-        "D-CCC",
-        "days to pay suppliers (invoice->pay)",
-        *dpo_po,
-        world.planted("supply.dpo_days"),
-        None,
-        "days",
-        "mean over build-to-order POs, t interval",
+        claim="D-CCC",
+        quantity="days to pay suppliers (invoice->pay)",
+        estimate=dpo_po[0],
+        ci_low=dpo_po[1],
+        ci_high=dpo_po[2],
+        planted=world.planted("supply.dpo_days"),
+        claimed=None,
+        unit="days",
+        method="mean over build-to-order POs, t interval",
     ),
     Record(
-        "D-CCC",
-        "cash conversion cycle (DSO + DSI - DPO)",
-        *summary["CCC"],
-        None,
-        None,
-        "days",
-        "quarterly, t interval; record -36 to -40 (FY2002-FY2007)",
+        claim="D-CCC",
+        quantity="cash conversion cycle (DSO + DSI - DPO)",
+        estimate=summary["CCC"][0],
+        ci_low=summary["CCC"][1],
+        ci_high=summary["CCC"][2],
+        planted=None,
+        claimed=None,
+        unit="days",
+        method="quarterly, t interval; record -36 to -40 (FY2002-FY2007)",
         extra={
             "public_record": "-21 (FY2001), -36 (FY2002), -37 (FY2003), -36 (FY2004), -37 (FY2005), -40 (Nov 2006), -38 (Aug 2007), -35 (Nov 2007)"
         },
@@ -661,15 +671,15 @@ for p in ("build_to_order", "build_to_stock"):
     print(f"{PIPE_LABEL[p]:<28} bullwhip ratio {r:7.2f}")
     records.append(
         Record(
-            "D1",
-            f"bullwhip ratio, {p.replace('_', '-')}",
-            r,
-            None,
-            None,
-            None,
-            None,
-            "variance ratio",
-            "weekly PO units vs use, 13-week detrended",
+            claim="D1",
+            quantity=f"bullwhip ratio, {p.replace('_', '-')}",
+            estimate=r,
+            ci_low=None,
+            ci_high=None,
+            planted=None,
+            claimed=None,
+            unit="variance ratio",
+            method="weekly PO units vs use, 13-week detrended",
         )
     )
 
@@ -723,15 +733,15 @@ print(
 )
 records.append(
     Record(
-        "D14",
-        "orders shipped by the promised date",
-        ot,
-        ot_lo,
-        ot_hi,
-        world.planted("supply.on_time_rate"),
-        None,
-        "share of orders",
-        "Wilson interval",
+        claim="D14",
+        quantity="orders shipped by the promised date",
+        estimate=ot,
+        ci_low=ot_lo,
+        ci_high=ot_hi,
+        planted=world.planted("supply.on_time_rate"),
+        claimed=None,
+        unit="share of orders",
+        method="Wilson interval",
     )
 )
 
@@ -771,15 +781,15 @@ share, share_lo, share_hi = sc.bootstrap_ratio_ci(per_cust["online"], per_cust["
 print(f"online share of revenue 2000-2008: {share:.1%} (95 % CI {share_lo:.1%}-{share_hi:.1%})")
 records.append(
     Record(
-        "D10",
-        "online share of revenue (web + Premier)",
-        share,
-        share_lo,
-        share_hi,
-        world.planted("channels.online_revenue_share"),
-        0.25,
-        "share of revenue",
-        "customer bootstrap",
+        claim="D10",
+        quantity="online share of revenue (web + Premier)",
+        estimate=share,
+        ci_low=share_lo,
+        ci_high=share_hi,
+        planted=world.planted("channels.online_revenue_share"),
+        claimed=0.25,
+        unit="share of revenue",
+        method="customer bootstrap",
     )
 )
 
@@ -796,15 +806,15 @@ print(
 )
 records.append(
     Record(
-        "D9",
-        "smallest firm with a Premier page",
-        firms["employees"].min(),
-        None,
-        None,
-        world.planted("channels.premier_min_employees"),
-        400,
-        "employees",
-        "minimum over firms with a page",
+        claim="D9",
+        quantity="smallest firm with a Premier page",
+        estimate=firms["employees"].min(),
+        ci_low=None,
+        ci_high=None,
+        planted=world.planted("channels.premier_min_employees"),
+        claimed=400,
+        unit="employees",
+        method="minimum over firms with a page",
     )
 )
 
@@ -867,15 +877,15 @@ print(
 )
 records.append(
     Record(
-        "D6",
-        "0.1 % of yearly material spend (world)",
-        bto_spend * 0.001,
-        None,
-        None,
-        None,
-        None,
-        "USD a year",
-        "build-to-order PO value / years x 0.001",
+        claim="D6",
+        quantity="0.1 % of yearly material spend (world)",
+        estimate=bto_spend * 0.001,
+        ci_low=None,
+        ci_high=None,
+        planted=None,
+        claimed=None,
+        unit="USD a year",
+        method="build-to-order PO value / years x 0.001",
         extra={"material_share_of_cogs": round(bto_spend / cogs_year, 3)},
     )
 )
@@ -941,15 +951,15 @@ print(
 )
 records.append(
     Record(
-        "D15",
-        "forecast MAE cut from CRM signals (4 weeks)",
-        cut,
-        cut_lo,
-        cut_hi,
-        None,
-        None,
-        "share of MAE",
-        "rolling backtest, paired bootstrap over buckets",
+        claim="D15",
+        quantity="forecast MAE cut from CRM signals (4 weeks)",
+        estimate=cut,
+        ci_low=cut_lo,
+        ci_high=cut_hi,
+        planted=None,
+        claimed=None,
+        unit="share of MAE",
+        method="rolling backtest, paired bootstrap over buckets",
         extra={"safety_stock_days_saved": round(saved_days, 2)},
     )
 )

@@ -37,6 +37,7 @@ from typing import Any
 
 import nbformat
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import __version__
 from .lanes import choose_lanes, declared_worlds, generate_worlds, run_in_lanes
@@ -45,7 +46,7 @@ KERNEL_NAME = "python3"
 CHAPTER_RE = re.compile(r"^(?P<number>\d{2})_[A-Za-z0-9_-]+\.ipynb$")
 CONTRACT = ("seed", "n_customers", "scenario", "overrides", "data_dir", "results_path")
 DATA_KEYS = ("scenario", "seed", "n_customers", "overrides")
-PROFILE_KEYS = ("description", "parameters", "timeout")
+PROFILE_KEYS = ("description", "parameters", "timeout")  # the fields of :class:`Profile`
 DEFAULT_PROFILE = "classroom"
 
 #: Output layout, relative to the output folder.
@@ -136,16 +137,39 @@ def select_chapters(chapters: list[Chapter], only: Iterable[str] | None) -> list
 
 
 # --------------------------------------------------------------------------- profiles and parameters
+class Profile(BaseModel):
+    """One build profile (``casebook/book/profiles.yml``, or a ``--config`` file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=dict)  # notebook parameters (overrides: {dotted.key: value})
+    timeout: float | None = Field(None, gt=0, description="seconds one cell may run; null: no limit")
+
+    @field_validator("description", "parameters", mode="before")
+    @classmethod
+    def _null_is_empty(cls, v, info):
+        return ({} if info.field_name == "parameters" else "") if v is None else v
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _no_bool(cls, v):
+        if isinstance(v, bool):
+            raise ValueError("must be a number of seconds > 0 or null")
+        return v
+
+
 def load_profiles(config: str | os.PathLike | None = None, profile: str | None = None) -> dict[str, dict]:
     """Built-in profiles (``casebook/book/profiles.yml``), merged with a user ``--config`` file.
 
     The config file either lists profiles in the same format (a profile of the
     same name is merged over the built-in one, parameter by parameter) or is a
     single profile body (``parameters:``/``timeout:``/``description:``) laid
-    over the selected ``profile``.
+    over the selected ``profile``. A bad profile is a :class:`UsageError` naming the file and key.
     """
     text = resources.files("casebook.book").joinpath("profiles.yml").read_text(encoding="utf-8")
-    profiles = {k: _check_profile(k, v, "casebook/book/profiles.yml") for k, v in (yaml.safe_load(text) or {}).items()}
+    where = "casebook/book/profiles.yml"
+    profiles = {str(k): _check_profile(str(k), v, where) for k, v in (yaml.safe_load(text) or {}).items()}
     if config is None:
         return profiles
     path = Path(config)
@@ -162,39 +186,36 @@ def load_profiles(config: str | os.PathLike | None = None, profile: str | None =
     if set(data) & set(PROFILE_KEYS):
         data = {profile or DEFAULT_PROFILE: data}
     for name, body in data.items():
+        given = set(body) if isinstance(body, Mapping) else set()
         body = _check_profile(str(name), body, str(path))
-        base = copy.deepcopy(profiles.get(str(name), {"description": "", "parameters": {}, "timeout": None}))
-        params = base.get("parameters", {})
-        for key, value in body.get("parameters", {}).items():
+        base = copy.deepcopy(profiles.get(str(name), Profile().model_dump()))
+        params = base["parameters"]
+        for key, value in body["parameters"].items():
             if key == "overrides" and isinstance(value, Mapping) and isinstance(params.get("overrides"), Mapping):
                 params["overrides"] = {**params["overrides"], **value}
             else:
                 params[key] = value
-        base["parameters"] = params
         for key in ("description", "timeout"):
-            if key in body:
+            if key in given:
                 base[key] = body[key]
         profiles[str(name)] = base
     return profiles
 
 
 def _check_profile(name: str, body: Any, where: str) -> dict:
+    """``body`` validated by :class:`Profile`, as a plain dict; else one-line :class:`UsageError`."""
+    from ..claims import one_line_error
+
     option = "--config" if where != "casebook/book/profiles.yml" else "profiles"
     if not isinstance(body, Mapping):
         raise UsageError(option, f"{where}: profile {name!r} must be a mapping with keys {', '.join(PROFILE_KEYS)}")
-    unknown = set(body) - set(PROFILE_KEYS)
-    if unknown:
-        raise UsageError(
-            option,
-            f"{where}: profile {name!r} has unknown key(s) {sorted(unknown)}; allowed: {', '.join(PROFILE_KEYS)}",
-        )
-    params = body.get("parameters") or {}
-    if not isinstance(params, Mapping):
-        raise UsageError(option, f"{where}: profile {name!r}: parameters must be a mapping")
-    timeout = body.get("timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise UsageError(option, f"{where}: profile {name!r}: timeout must be a number of seconds > 0 or null")
-    return {"description": str(body.get("description") or ""), "parameters": dict(params), "timeout": timeout}
+    try:
+        return Profile.model_validate(dict(body)).model_dump()
+    except ValidationError as exc:
+        line = one_line_error(exc, f"{where}: profile {name!r}")
+        if "unknown key" in line:
+            line += f"; allowed: {', '.join(PROFILE_KEYS)}"
+        raise UsageError(option, line) from None
 
 
 def parse_set(items: Iterable[str]) -> dict[str, Any]:
@@ -701,6 +722,7 @@ class ChapterResult:
     results: str | None = None
     figures: list[str] = field(default_factory=list)
     n_records: int = 0
+    missing_claims: list[str] = field(default_factory=list)  # listed in the opening, no record written
     parameters: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -718,6 +740,11 @@ class BuildReport:
     def failed(self) -> list[ChapterResult]:
         """Chapters that failed."""
         return [c for c in self.chapters if c.status != "ok"]
+
+    @property
+    def missing_claims(self) -> dict[str, list[str]]:
+        """Chapters that list claims in their opening but wrote no record for them (build errors)."""
+        return {c.name: c.missing_claims for c in self.chapters if c.missing_claims}
 
 
 def _rel(path: Path | None, out: Path) -> str | None:
@@ -936,12 +963,28 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
         {r.name: (out / r.results if r.results else None) for r in results}
     )
     failed = {r.name: r.error for r in results if r.status != "ok"}
+    listed = {cp.chapter.name: scorecard.opening_claims(cp.chapter.path) for cp in plan.chapters}
+    missing = scorecard.missing_listed(records, {k: v for k, v in listed.items() if k not in failed})
     for r in results:
         r.n_records = len(records.get(r.name, []))
-    rows = scorecard.scorecard_rows(records, claims, failed)
+        r.missing_claims = missing.get(r.name, [])
+        if r.missing_claims:
+            problems[r.name] = (
+                f"lists {', '.join(r.missing_claims)} in its opening but wrote no record for "
+                f"{'it' if len(r.missing_claims) == 1 else 'them'}"
+            )
+            say(f"ERROR {r.name}: {problems[r.name]}")
+    sweep_stats, sweep_info = scorecard.load_sweep(scorecard.find_sweep(out))
+    rows = scorecard.scorecard_rows(records, claims, failed, sweep=sweep_stats)
     finished = time.time()
     info = build_info(plan, started, finished)
-    scorecard.write_scorecard(rows, out, context=info, problems={k: v for k, v in problems.items() if k not in failed})
+    scorecard.write_scorecard(
+        rows,
+        out,
+        context=info,
+        problems={k: v for k, v in problems.items() if k not in failed},
+        sweep_info=sweep_info,
+    )
     summary = scorecard.summarize(rows)
 
     # index and manifest
@@ -964,6 +1007,7 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
         "summary": summary,
         "chapters": [asdict(r) for r in results],
         "failed": [{"chapter": r.name, "error": r.error} for r in results if r.status != "ok"],
+        "missing_claims": {r.name: r.missing_claims for r in results if r.missing_claims},
     }
     render.write_atomic(
         out / LAYOUT["manifest"], json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n"

@@ -61,7 +61,8 @@ data: generated once per build with synthetic.load into --data-dir (default: dat
   beside the notebooks folder, i.e. the repo's git-ignored data/); the chapters
   reuse that cache.
 
-exit status: 0 ok; 1 a chapter or the data generation failed (the others are
+exit status: 0 ok; 1 a chapter or the data generation failed, or a chapter lists a
+  claim in its opening but wrote no record for it (the others are
   still built; failing cells are listed); 2 bad input.
 
 examples:
@@ -78,7 +79,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="Build the Dell CRM casebook: run the chapter notebooks "
         "and render student pages, lecture slides, figures and the reproduction scorecard.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{build,execute}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{build,execute,sweep}", parser_class=_Parser)
 
     b = sub.add_parser(
         "build",
@@ -136,7 +137,51 @@ def make_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="per-cell time limit (default: none)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_sweep_parser(sub)
     return parser
+
+
+SWEEP_EPILOG = """\
+per record (chapter, claim, quantity) across the seeds:
+  mean estimate and its spread (sd), bias against the planted value, the bias over the
+  typical 95 % half-width, coverage of the 95 % interval, how often each scorecard verdict
+  came out, and "holds" (coverage in [0.85, 1] and |bias| under half the half-width).
+
+output (under --out, default build/sweep):
+  sweep.csv, sweep.json      the table (a later `casebook build` shows it beside each
+                             scorecard row: it looks in <out>/sweep and <out>/../sweep)
+  runs/seed-NNN/results/     each seed's results records (executed notebooks only for failures)
+
+examples:
+  python -m casebook sweep --seeds 20 --profile classroom
+  python -m casebook sweep --seeds 10 --profile ci --only 03
+"""
+
+
+def _add_sweep_parser(sub) -> None:
+    s = sub.add_parser(
+        "sweep",
+        help="run the chapters over many seeds; per record: mean, bias, coverage, verdict frequencies",
+        description="Run chapter notebooks over seeds first-seed .. first-seed + seeds - 1 (each seed's world "
+        "generated once) and summarise every results record across the seeds.",
+        epilog=SWEEP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("--seeds", type=int, default=20, metavar="N", help="number of seeds (default: 20)")
+    s.add_argument("--first-seed", type=int, default=1, metavar="S", help="first seed (default: 1)")
+    s.add_argument("--profile", default="classroom", metavar="NAME", help="parameter profile (default: classroom)")
+    s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="as for build")
+    s.add_argument("--config", metavar="FILE", help="YAML file with extra or adjusted profiles")
+    s.add_argument("--out", default="build/sweep", metavar="DIR", help="output folder (default: build/sweep)")
+    s.add_argument("--notebooks", default="notebooks", metavar="DIR", help="folder of chapters (default: notebooks)")
+    s.add_argument("--data-dir", metavar="DIR", help="data cache (default: data/ beside --notebooks)")
+    s.add_argument("--only", nargs="+", metavar="NN", help="only these chapters (numbers like 03, or names)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--resummarise",
+        action="store_true",
+        help="run nothing: recompute the table from the runs stored under --out (e.g. after changing tolerances)",
+    )
 
 
 def _err(prog: str, message: str) -> None:
@@ -170,20 +215,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     ok = sum(c.status == "ok" for c in report.chapters)
     s = report.summary
     index = report.out_dir / "index.html"
+    from .scorecard import summary_text
+
     print(
         f"casebook: {len(report.chapters)} chapter(s), {ok} ok, {len(report.failed)} failed "
-        f"(profile {report.info['profile']}, seed {report.info['seed_text']}); scorecard: "
-        f"{s['reproduced']} reproduced, {s['not reproduced']} not reproduced, {s['reported']} reported"
+        f"(profile {report.info['profile']}, seed {report.info['seed_text']}); scorecard: {summary_text(s)}"
     )
     print(f"open {_show(index)}")
+    if report.missing_claims:
+        print("\nchapter(s) that list claims in their opening but wrote no record for them:", file=sys.stderr)
+        for name, ids in report.missing_claims.items():
+            print(f"  {name}: {', '.join(ids)}", file=sys.stderr)
     if report.failed:
         print(f"\n{len(report.failed)} chapter(s) failed:", file=sys.stderr)
         for c in report.failed:
             print(f"  {c.name}: {c.error}", file=sys.stderr)
             if c.notebook:
                 print(f"    executed notebook: {_show(report.out_dir / c.notebook)}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    return EXIT_FAILED if report.failed or report.missing_claims else EXIT_OK
 
 
 def cmd_execute(args: argparse.Namespace) -> int:
@@ -210,6 +259,53 @@ def cmd_execute(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``sweep``: plan every seed (all checks), run, write the table and print it."""
+    from .build import BuildError, UsageError
+    from .sweep import format_table, plan_sweep, run_sweep
+
+    prog = "python -m casebook sweep"
+    if args.resummarise:
+        from .sweep import resummarise
+
+        if not (Path(args.out) / "runs").is_dir():
+            _err(prog, f"--out: no stored runs under {args.out} (run a sweep first)")
+            return EXIT_USAGE
+        print(format_table(resummarise(args.out)))
+        return EXIT_OK
+    try:
+        plan = plan_sweep(
+            seeds=args.seeds,
+            first_seed=args.first_seed,
+            profile=args.profile,
+            sets=args.sets,
+            config=args.config,
+            out_dir=args.out,
+            notebooks_dir=args.notebooks,
+            only=args.only,
+            data_dir=args.data_dir,
+        )
+    except UsageError as err:
+        _err(prog, str(err))
+        return EXIT_USAGE
+    try:
+        report = run_sweep(plan, progress=not args.quiet)
+    except BuildError as err:
+        _err(prog, str(err))
+        return EXIT_FAILED
+    print(format_table(report.records))
+    print(
+        f"sweep: {report.info['n_seeds']} seeds ({report.info['seeds_text']}), profile {report.info['profile']}, "
+        f"{report.info['seconds']:.0f} s; table: {_show(report.out_dir / 'sweep.csv')}"
+    )
+    if report.failures:
+        print(f"\n{len(report.failures)} run(s) failed:", file=sys.stderr)
+        for f in report.failures:
+            print(f"  seed {f['seed']} {f['chapter']}: {f['error']}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _show(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
@@ -225,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return {"build": cmd_build, "execute": cmd_execute}[args.command](args)
+        return {"build": cmd_build, "execute": cmd_execute, "sweep": cmd_sweep}[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
