@@ -299,6 +299,7 @@ class BuildPlan:
     out_dir: Path
     data_dir: Path
     pregenerate: bool = True
+    pdf: bool = True  # print PDF handouts at the end (casebook/book/pdf.py); --no-pdf turns it off
 
     def path(self, key: str, chapter: Chapter | None = None, suffix: str = "") -> Path:
         """Output path of a :data:`LAYOUT` entry (per chapter if ``chapter`` is given)."""
@@ -330,6 +331,7 @@ def plan_build(
     only: Iterable[str] | None = None,
     data_dir: str | os.PathLike | None = None,
     pregenerate: bool = True,
+    pdf: bool = True,
 ) -> BuildPlan:
     """Check every input and decide each chapter's parameters, before any work.
 
@@ -392,6 +394,7 @@ def plan_build(
         out_dir=out,
         data_dir=data,
         pregenerate=pregenerate,
+        pdf=pdf,
     )
 
 
@@ -852,6 +855,8 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
         d["params_text"] = _params_text(r.parameters)
         d["figures"] = [{"href": f, "label": f"fig {k + 1}"} for k, f in enumerate(r.figures)]
         chapters_ctx.append(d)
+    from .pdf import build_handouts
+
     render.render_site_page(
         "index.html.j2",
         out / LAYOUT["index"],
@@ -859,6 +864,7 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
         build=info,
         chapters=chapters_ctx,
         summary=summary,
+        pdfs=build_handouts(out, results, enabled=plan.pdf, log=say),  # {} with --no-pdf or without Chromium
     )
     manifest = {
         "build": info,
