@@ -471,7 +471,7 @@ def _pack_slides(cells: list) -> list:
             kept.append(o)
             words += n
         current.outputs = kept
-        if not kept and current is cell:
+        if not cell.outputs:
             md["slide_type"] = "skip"
         out.extend(notes)
     return out
