@@ -36,6 +36,20 @@
     var body = table.tBodies[0];
     if (!body) { return; }
     var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return r.hasAttribute("data-chapter"); });
+    // long chapter names ("03_outsourcing_satisfaction") may wrap after their underscores
+    rows.forEach(function (r) {
+      Array.prototype.forEach.call(r.cells, function (td) {
+        var name = r.getAttribute("data-chapter");
+        if (td.children.length === 0 && text(td) === name && name.indexOf("_") >= 0) {
+          td.textContent = "";
+          name.split("_").forEach(function (part, i) {
+            if (i) { td.appendChild(document.createTextNode("_")); td.appendChild(document.createElement("wbr")); }
+            td.appendChild(document.createTextNode(part));
+          });
+          td.classList.add("chapter-name");
+        }
+      });
+    });
     var bar = document.createElement("div");
     bar.className = "scorecard-controls";
     bar.setAttribute("role", "search");
