@@ -50,6 +50,9 @@
     Reveal.on("ready", fitAll);
     if (Reveal.isReady()) { fitAll(); }
     window.addEventListener("load", fitAll);
+    // printing lays the slides out anew (assets/slides.css @media print): fit them again, and back after
+    window.addEventListener("beforeprint", fitAll);
+    window.addEventListener("afterprint", fitAll);
   }
   if (window.Reveal) { start(); } else { document.addEventListener("DOMContentLoaded", start); }
 })();
