@@ -3,8 +3,14 @@
 Everything produced here works offline from disk: nbconvert's stock templates
 fetch require.js, MathJax, mermaid and reveal.js from CDNs, so the casebook uses
 its own templates (``casebook/book/templates/casebook_lab`` and ``casebook_reveal``)
-that drop those references and load the reveal.js copy vendored under
-``casebook/book/assets/reveal.js`` (copied to ``<out>/assets/`` by :func:`copy_assets`).
+that drop those references and load the reveal.js and MathJax 3 copies vendored under
+``casebook/book/assets/`` (copied to ``<out>/assets/`` by :func:`copy_assets`).
+
+Slides (:func:`prepare_slides`): each Markdown heading opens a slide that holds its
+section: the heading, one figure or table, and the generated reading's key sentences
+(with their numbers); fixed prose and cells tagged ``notes`` are speaker notes (press S),
+and whatever would take a slide past :data:`SLIDE_MAX_WORDS` words goes to the notes
+or onto a "(continued)" slide. ``assets/slides-fit.js`` shrinks figures to the stage.
 
 Cell tags understood (the chapters' contract):
 
@@ -12,7 +18,9 @@ Cell tags understood (the chapters' contract):
   from pages and slides (and its figures are not exported);
 - ``hide-input`` / ``remove-input``: code hidden on student pages (slides hide
   every code input);
-- ``remove-output``: outputs dropped everywhere.
+- ``remove-output``: outputs dropped everywhere;
+- ``notes``: the cell (a Markdown cell, or a code cell's outputs) goes to the slides'
+  speaker notes only.
 """
 
 from __future__ import annotations
