@@ -172,3 +172,26 @@ def test_ci_build_decks_keep_slides_short(tmp_path):
     assert len(decks) == len(CHAPTERS)
     for deck in decks:
         _check_deck(deck.read_text(encoding="utf-8"), deck.name)
+
+
+def test_pdf_step_skips_with_one_message_without_chromium(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from casebook.book import pdf
+
+    monkeypatch.delenv("CASEBOOK_CHROMIUM", raising=False)
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    said: list[str] = []
+    chapter = SimpleNamespace(name="01_x", page="pages/01_x.html", slides="slides/01_x.slides.html")
+    assert pdf.build_handouts(tmp_path, [chapter], log=said.append) == {}
+    assert len(said) == 1 and "skipped" in said[0] and "Chromium" in said[0]
+    assert not (tmp_path / "pdf").exists()
+    assert pdf.build_handouts(tmp_path, [chapter], enabled=False, log=said.append) == {} and len(said) == 1
+
+
+def test_page_count_reads_pdf_page_objects(tmp_path):
+    from casebook.book.pdf import page_count
+
+    f = tmp_path / "x.pdf"
+    f.write_bytes(b"%PDF-1.4\n1 0 obj <</Type /Pages /Count 2>>\n2 0 obj <</Type /Page>>\n3 0 obj <</Type/Page>>\n")
+    assert page_count(f) == 2
