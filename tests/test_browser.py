@@ -1,5 +1,8 @@
 """The built casebook renders in headless Chromium from disk, with no request leaving file://.
 
+Also: maths typeset by the vendored MathJax on chapter 02's page and slides (rendered from the
+committed notebook), the scorecard's chapter/verdict filters and sorting, and the PDF handouts.
+
 Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``,
 ``/usr/bin/chromedriver``); skipped when either is missing. Run alone with
 ``pytest -m browser``.
@@ -19,6 +22,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 FIXTURES = Path(__file__).parent / "fixtures"
+CHAPTER02 = Path(__file__).resolve().parents[1] / "notebooks" / "02_clv.ipynb"
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip(
@@ -60,6 +64,20 @@ def site(tmp_path_factory) -> Path:
             )
         assert rc == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def chapter02(site) -> tuple[Path, Path]:
+    """Chapter 02's page and deck, rendered from the committed notebook into the fixture site."""
+    import nbformat
+
+    from casebook.book import render
+
+    nb = nbformat.read(CHAPTER02, as_version=4)
+    renderer = render.Renderer(assets_href="../assets")
+    page = render.write_atomic(site / "pages" / "02_clv.html", renderer.page(nb, "02", {"index": "../index.html"}))
+    deck = render.write_atomic(site / "slides" / "02_clv.slides.html", renderer.slides(nb, "02"))
+    return page, deck
 
 
 @pytest.fixture(scope="module")
@@ -158,10 +176,98 @@ def test_slides_initialise_reveal_offline(driver, site):
         lambda d: d.execute_script("return typeof Reveal !== 'undefined' && Reveal.isReady();")
     )
     assert driver.execute_script("return document.querySelector('.reveal .slides section') !== null;")
-    assert driver.execute_script("return Reveal.getTotalSlides();") == 6
+    assert driver.execute_script("return Reveal.getTotalSlides();") == 4
     assert "slides" in driver.title
     fonts = driver.execute_script("return getComputedStyle(document.querySelector('.reveal')).fontSize;")
     assert float(fonts.rstrip("px")) >= 30  # the large-type override is applied
     sizes = _images_loaded(driver)
     assert sizes and all(w > 0 for w in sizes), sizes
     _assert_offline(driver, "slides/01_alpha.slides.html")
+
+
+def _wait_for_maths(driver) -> None:
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.documentElement.getAttribute('data-mathjax') === 'done';")
+    )
+
+
+# visible text outside code, printouts and speaker notes
+_PROSE_TEXT = """
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {acceptNode(n) {
+  return n.parentElement.closest('pre, code, script, style, aside.notes, mjx-container')
+    ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT; }});
+let s = ''; while (walker.nextNode()) { s += walker.currentNode.nodeValue; } return s;
+"""
+
+
+def test_maths_typeset_on_chapter02_page(driver, chapter02):
+    page, _ = chapter02
+    _open(driver, page)
+    _wait_for_maths(driver)
+    n = driver.execute_script("return document.querySelectorAll('mjx-container').length;")
+    assert n >= 20, f"only {n} formulas typeset"
+    assert driver.execute_script("return document.querySelectorAll('mjx-container[display=\"true\"]').length;") >= 2
+    prose = driver.execute_script(_PROSE_TEXT)
+    assert "$$" not in prose and "\\frac" not in prose and "\\sum" not in prose
+    errors = driver.execute_script("return document.querySelectorAll('mjx-merror').length;")
+    assert errors == 0
+    _assert_offline(driver, "pages/02_clv.html")
+
+
+def test_maths_typeset_on_chapter02_slides(driver, chapter02):
+    _, deck = chapter02
+    _open(driver, deck)
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return typeof Reveal !== 'undefined' && Reveal.isReady();")
+    )
+    _wait_for_maths(driver)
+    on_slides = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.reveal .slides mjx-container'))"
+        ".filter(m => !m.closest('aside.notes')).length;"
+    )
+    assert on_slides >= 2, on_slides
+    assert "$$" not in driver.execute_script(_PROSE_TEXT)
+    _assert_offline(driver, "slides/02_clv.slides.html")
+
+
+def test_scorecard_filters_and_sorts(driver, site):
+    from selenium.webdriver.support.ui import Select
+
+    _open(driver, site / "scorecard.html")
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.documentElement.getAttribute('data-scorecard') === 'ready';")
+    )
+    visible = (
+        "return Array.from(document.querySelectorAll('table.scorecard tbody tr')).filter(r => !r.hidden)"
+        ".map(r => [r.dataset.chapter, r.dataset.verdict]);"
+    )
+    assert len(driver.execute_script(visible)) == 3
+    Select(driver.find_element("id", "scorecard-chapter")).select_by_value("01_alpha")
+    rows = driver.execute_script(visible)
+    assert rows and {c for c, _ in rows} == {"01_alpha"} and len(rows) == 2
+    Select(driver.find_element("id", "scorecard-verdict")).select_by_value("reported")
+    assert driver.execute_script(visible) == []
+    Select(driver.find_element("id", "scorecard-chapter")).select_by_value("")
+    assert driver.execute_script(visible) == [["02_beta", "reported"]]
+    Select(driver.find_element("id", "scorecard-verdict")).select_by_value("")
+    claim = "return Array.from(document.querySelectorAll('table.scorecard tbody tr')).map(r => r.cells[1].textContent.trim().slice(0, 2));"
+    heading = driver.find_element("css selector", "table.scorecard thead th:nth-child(2)")
+    heading.click()
+    first = driver.execute_script(claim)
+    heading.click()
+    assert driver.execute_script(claim) == first[::-1]
+    assert driver.execute_script("return document.documentElement.scrollWidth;") <= 1280
+    _assert_offline(driver, "scorecard.html")
+
+
+def test_pdf_handouts_linked_from_index(site):
+    from casebook.book.pdf import page_count
+
+    index = (site / "index.html").read_text()
+    for name in ("01_alpha", "02_beta"):
+        for suffix in (".pdf", ".slides.pdf"):
+            rel = f"pdf/{name}{suffix}"
+            assert f'href="{rel}"' in index, rel
+            assert (site / rel).read_bytes().startswith(b"%PDF"), rel
+            assert page_count(site / rel) >= 1
+    assert page_count(site / "pdf" / "01_alpha.slides.pdf") == 4  # one page per slide

@@ -159,8 +159,8 @@ def test_slides_hide_code_and_split_at_headings_and_figures(built):
     assert "import numpy as np" not in deck and "ax.set_title" not in deck
     assert "REMOVED-CELL-MARKER" not in deck and str(out / "results") not in deck
     assert 'src="../assets/reveal.js/dist/reveal.js"' in html
-    # title | heading "Spend per customer" | its figure | "Summary table" | its table | "Key results"
-    assert html.count("<section") == 2 * 6  # each slide is a <section> holding one <section> subslide
+    # title | "Spend per customer" with its figure | "Summary table" with its table | "Key results"
+    assert html.count("<section") == 2 * 4  # each slide is a <section> holding one <section> subslide
 
 
 class _Refs(HTMLParser):

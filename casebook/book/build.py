@@ -324,6 +324,7 @@ class BuildPlan:
     data_dir: Path
     pregenerate: bool = True
     lanes: int | str = "auto"  # chapters executed at once (see casebook.book.lanes.choose_lanes)
+    pdf: bool = True  # print PDF handouts at the end (casebook/book/pdf.py); --no-pdf turns it off
 
     def path(self, key: str, chapter: Chapter | None = None, suffix: str = "") -> Path:
         """Output path of a :data:`LAYOUT` entry (per chapter if ``chapter`` is given)."""
@@ -356,6 +357,7 @@ def plan_build(
     data_dir: str | os.PathLike | None = None,
     pregenerate: bool = True,
     lanes: int | str = "auto",
+    pdf: bool = True,
 ) -> BuildPlan:
     """Check every input and decide each chapter's parameters, before any work.
 
@@ -427,6 +429,7 @@ def plan_build(
         data_dir=data,
         pregenerate=pregenerate,
         lanes=lanes,
+        pdf=pdf,
     )
 
 
@@ -994,6 +997,8 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
         d["params_text"] = _params_text(r.parameters)
         d["figures"] = [{"href": f, "label": f"fig {k + 1}"} for k, f in enumerate(r.figures)]
         chapters_ctx.append(d)
+    from .pdf import build_handouts
+
     render.render_site_page(
         "index.html.j2",
         out / LAYOUT["index"],
@@ -1001,6 +1006,7 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
         build=info,
         chapters=chapters_ctx,
         summary=summary,
+        pdfs=build_handouts(out, results, enabled=plan.pdf, log=say),  # {} with --no-pdf or without Chromium
     )
     manifest = {
         "build": info,

@@ -54,7 +54,9 @@ output (under --out, default build/; open index.html):
   figures/NN_name-figKK-<title>.png
   notebooks/NN_name.ipynb executed notebooks (timing metadata removed)
   results/NN_name.json    each chapter's results records
-  assets/                 vendored reveal.js and CSS (works offline)
+  pdf/NN_name.pdf, pdf/NN_name.slides.pdf   handouts printed with headless Chromium
+                          (skipped with a message when Chromium is missing; --no-pdf)
+  assets/                 vendored reveal.js, MathJax, CSS and JS (works offline)
   build.json              what was built, with which parameters, and what failed
 
 data: generated once per build with synthetic.load into --data-dir (default: data/
@@ -119,6 +121,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="chapters run at once, 1 to 8, or 'auto': one per core while memory allows (default: auto)",
     )
     b.add_argument("--quiet", action="store_true", help="no progress bars")
+    b.add_argument("--no-pdf", action="store_true", help="skip the PDF handouts (pdf/; printed with headless Chromium)")
 
     e = sub.add_parser(
         "execute",
@@ -203,6 +206,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             only=args.only,
             data_dir=args.data_dir,
             lanes=args.lanes,
+            pdf=not args.no_pdf,
         )
     except UsageError as err:
         _err(prog, str(err))
