@@ -92,18 +92,39 @@ def write_results(path: str | os.PathLike, records: Iterable[Record | dict]) -> 
 
     Returns the path written. Dicts are validated by building a :class:`Record`.
     """
-    recs = [r if isinstance(r, Record) else Record(**r) for r in records]
-    ids = [r.claim + "|" + r.quantity for r in recs]
+    items = list(records)
+    rows = [r.to_dict() if isinstance(r, Record) else (r if _is_no_data(r) else Record(**r).to_dict()) for r in items]
+    ids = [r["claim"] + "|" + r["quantity"] for r in rows]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate (claim, quantity) in results")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump([r.to_dict() for r in recs], fh, indent=2, ensure_ascii=False)
+        json.dump(rows, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
     os.replace(tmp, path)
     return path
+
+
+def no_data_record(claim: str, quantity: str, reason: str, unit: str = "") -> dict:
+    """A record for a claim this world cannot hold: shown on the scorecard as 'no data', never silence."""
+    return {
+        "claim": claim,
+        "quantity": quantity,
+        "estimate": None,
+        "ci_low": None,
+        "ci_high": None,
+        "planted": None,
+        "claimed": None,
+        "unit": unit,
+        "method": "not estimable in this world",
+        "extra": {"verdict": "no-data", "reason": reason},
+    }
+
+
+def _is_no_data(r: Any) -> bool:
+    return isinstance(r, dict) and r.get("extra", {}).get("verdict") == "no-data"
 
 
 def read_results(path: str | os.PathLike) -> list[Record]:
@@ -112,7 +133,7 @@ def read_results(path: str | os.PathLike) -> list[Record]:
         data = json.load(fh)
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a JSON list of records")
-    return [Record(**d) for d in data]
+    return [Record(**d) for d in data if not _is_no_data(d)]  # no-data rows: read by the scorecard itself
 
 
 def results_table(records: Iterable[Record]):
