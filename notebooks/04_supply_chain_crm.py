@@ -335,13 +335,15 @@ pass_word = (
     else ("amplify demand" if firm7["low"] > 1 else "smooth demand")
 )
 hub7 = b.loc[("vmi_hub", 7)]
-hub_word = "more" if hub7["low"] > firm7["high"] else ("less" if hub7["high"] < firm7["low"] else "about as much")
+hub_word = (
+    "more than" if hub7["low"] > firm7["high"] else ("less than" if hub7["high"] < firm7["low"] else "about as much as")
+)
 display(
     Markdown(
         f"**Reading.** The firm's daily pulls {pass_word}: ratio {firm7['ratio']:.2f} in weekly buckets. The "
         f"competitor's batches give {b.loc[('build_to_stock', 1), 'ratio']:.0f} daily, "
         f"{b.loc[('build_to_stock', 7), 'ratio']:.1f} weekly and {b.loc[('build_to_stock', 28), 'ratio']:.1f} in "
-        f"four-week buckets. The suppliers' hub orders ({hub7['ratio']:.2f} weekly) swing {hub_word} than the pulls "
+        f"four-week buckets. The suppliers' hub orders ({hub7['ratio']:.2f} weekly) swing {hub_word} the pulls "
         f"they answer."
     )
 )
@@ -419,13 +421,11 @@ card = bto_po.groupby("supplier_id").agg(
 card["ppm"] = 1e6 * card["defective"] / card["units"]
 truth = world.table("supplier_truth").set_index("supplier_id").loc[card.index]
 rho = stats.spearmanr(card["on_time"], truth["on_time_rate"]).statistic
-# interval: resample purchase orders within each supplier
-g_ok = bto_po.groupby("supplier_id")["on_time"].apply(np.asarray)
-rr = np.random.default_rng(seed + 2)
-reps = [
-    stats.spearmanr([rr.choice(v, v.size).mean() for v in g_ok], truth["on_time_rate"]).statistic for _ in range(200)
-]
-r_d8 = from_draws(rho, reps, method="bootstrap of purchase orders within supplier")
+# interval: Fisher z with the Bonett-Wright standard error for Spearman's rho (suppliers as the sample)
+z_rho = np.arctanh(min(rho, 0.9999))
+se_rho = np.sqrt((1 + rho**2 / 2) / (len(card) - 3))
+r_d8 = normal(z_rho, se_rho, method="Fisher z, Bonett-Wright s.e.")
+r_d8 = type(r_d8)(rho, float(np.tanh(r_d8.low)), float(np.tanh(r_d8.high)), r_d8.method)
 rec(
     claim="D8",
     quantity="rank correlation of scorecard on-time with suppliers' latent on-time",
@@ -435,7 +435,7 @@ rec(
     planted=None,
     claimed=None,
     unit="Spearman rho",
-    method="supplier scorecard vs supplier_truth",
+    method="supplier scorecard vs supplier_truth, Fisher z interval",
     extra={
         "n_suppliers": int(len(card)),
         "rho_defects": round(float(stats.spearmanr(card["ppm"], truth["defect_ppm"]).statistic), 3),
@@ -692,7 +692,20 @@ truth_tab = pd.DataFrame(
 )
 display(truth_tab.style.format({"estimate": "{:.3g}", "low": "{:.3g}", "high": "{:.3g}", "planted": "{:.3g}"}))
 n_in = int(truth_tab["inside"].sum())
-display(Markdown(f"**Reading.** {n_in} of {len(truth_tab)} planted values lie inside their 95 % intervals."))
+outside = truth_tab[~truth_tab["inside"].astype(bool)]
+miss = "; ".join(f"{r.claim} {r.quantity}: {r.estimate:.3g} vs {r.planted:.3g}" for r in outside.itertuples())
+display(
+    Markdown(
+        f"**Reading.** {n_in} of {len(truth_tab)} planted values lie inside their 95 % intervals"
+        + (f"; outside: {miss}." if len(outside) else ".")
+    )
+)
+
+# %% [markdown] tags=["notes"]
+# The days-of-supply "planted" values are targets: the policies' safety covers were calibrated to reach them
+# in expectation on a steady reference demand. On the world's growing demand a trailing-mean forecast lags,
+# so the realised days can sit a fraction of a day below the target, and over nine years of daily records the
+# intervals are narrow enough to show it. That gap is a property of the policy, not an error of the method.
 
 # %% [markdown]
 # ## Key results
