@@ -403,3 +403,14 @@ def test_causes_that_are_not_targets_move_outcomes_as_theory_predicts(chapter_ru
     assert _find(cause, "D14", "share of PCs")["ci_high"] < _find(base, "D14", "share of PCs")["ci_low"]
     # the days-of-supply targets are held, so the firm's own days stay near 4 despite slower suppliers
     assert _find(cause, "D3", "firm's days")["estimate"] == pytest.approx(4, rel=0.15)
+
+
+def test_unreachable_days_target_is_one_clear_parameter_error():
+    from synthetic.errors import ParameterError
+    from synthetic.scenario import build_scenario
+    from synthetic.supply import calibrate_safety, make_suppliers
+
+    sc_ = build_scenario("case", {"supply.competitor_inventory_days": 2})
+    sup = make_suppliers(np.random.default_rng(0), sc_, np.array(["A"]))
+    with pytest.raises(ParameterError, match="supply.competitor_inventory_days: must lie between"):
+        calibrate_safety(sc_, sup)
