@@ -89,7 +89,7 @@ for p in ("build_to_order", "vmi_hub", "build_to_stock"):
     e, lo, hi = sc.mean_ci(q.loc[p, "days"].iloc[1:])  # first quarter: warm-up
     days[p] = (e, lo, hi)
 tab = pd.DataFrame(days, index=["days", "low", "high"]).T
-display(tab.style.format("{:.1f}"))
+display(tab.style.set_uuid("ch04t1").format("{:.2f}"))
 rec(
     claim="D3",
     quantity="firm's days of supply (stock owned / daily demand)",
@@ -215,9 +215,9 @@ gap = ttm["build_to_stock"] - ttm["build_to_order"]
 ok = np.isfinite(gap)
 r_gap = sc.mean_ci(gap[ok])
 display(
-    pd.DataFrame({"firm": ttm["build_to_order"], "competitor": ttm["build_to_stock"], "gap": gap})[ok].style.format(
-        "{:.0f}"
-    )
+    pd.DataFrame({"firm": ttm["build_to_order"], "competitor": ttm["build_to_stock"], "gap": gap})[ok]
+    .style.set_uuid("ch04t2")
+    .format("{:.0f}")
 )
 planted_gap = world.planted("supply.competitor_inventory_days") - world.planted("supply.inventory_days")
 rec(
@@ -310,7 +310,7 @@ for p in ("build_to_order", "vmi_hub", "build_to_stock"):
         )
         bw_rows.append({"chain": p, "bucket_days": period, "ratio": iv.estimate, "low": iv.low, "high": iv.high})
 bw = pd.DataFrame(bw_rows)
-display(bw.style.format({"ratio": "{:.2f}", "low": "{:.2f}", "high": "{:.2f}"}))
+display(bw.style.set_uuid("ch04t3").format({"ratio": "{:.2f}", "low": "{:.2f}", "high": "{:.2f}"}))
 for p, claim in (("build_to_order", "D1"), ("build_to_stock", "D4")):
     for period in (7, 28):
         r = bw[(bw["chain"] == p) & (bw["bucket_days"] == period)].iloc[0]
@@ -545,7 +545,8 @@ rec(
 display(
     pd.DataFrame({"DSO": dso_y, "DSI": dsi_y, "DPO": dpo_y, "CCC": dso_y + dsi_y - dpo_y})
     .dropna()
-    .style.format("{:.1f}")
+    .style.set_uuid("ch04t4")
+    .format("{:.1f}")
 )
 ccc_word = (
     "negative: customers pay before suppliers are paid"
@@ -690,7 +691,11 @@ truth_tab = pd.DataFrame(
         if r.planted is not None
     ]
 )
-display(truth_tab.style.format({"estimate": "{:.3g}", "low": "{:.3g}", "high": "{:.3g}", "planted": "{:.3g}"}))
+display(
+    truth_tab.style.set_uuid("ch04t5").format(
+        {"estimate": "{:.3g}", "low": "{:.3g}", "high": "{:.3g}", "planted": "{:.3g}"}
+    )
+)
 n_in = int(truth_tab["inside"].sum())
 outside = truth_tab[~truth_tab["inside"].astype(bool)]
 miss = "; ".join(f"{r.claim} {r.quantity}: {r.estimate:.3g} vs {r.planted:.3g}" for r in outside.itertuples())
