@@ -354,7 +354,12 @@ def chapter_runs(tmp_path_factory, world_dir):
         tmp,
         world_dir,
         "cause",
-        {"supply.supplier_lead_days": 20, "supply.competitor_batch_days": 60, "supply.capacity_factor": 1.03},
+        {
+            "supply.supplier_lead_days": 20,
+            "supply.competitor_batch_days": 60,
+            "supply.capacity_factor": 1.03,
+            "supply.forecast_signal_share": 0.0,
+        },
     )
     return base, alt, cause
 
@@ -401,6 +406,11 @@ def test_causes_that_are_not_targets_move_outcomes_as_theory_predicts(chapter_ru
     assert _find(cause, "D4", key)["estimate"] > _find(base, "D4", key)["ci_high"]
     # less capacity slack (and more part shortages): fewer orders ship by the quoted date
     assert _find(cause, "D14", "share of PCs")["ci_high"] < _find(base, "D14", "share of PCs")["ci_low"]
+    # no pipeline signals: the CRM forecast is the plain one, so its gain and the stock it saves are zero
+    for starts in ("forecast MAE cut", "stock at bucket end saved"):
+        r = _find(cause, "D15", starts)
+        assert r["ci_low"] <= 0 <= r["ci_high"], starts
+    assert _find(base, "D15", "forecast MAE cut")["ci_low"] > 0
     # the days-of-supply targets are held, so the firm's own days stay near 4 despite slower suppliers
     assert _find(cause, "D3", "firm's days")["estimate"] == pytest.approx(4, rel=0.15)
 
