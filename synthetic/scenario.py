@@ -428,23 +428,61 @@ class Supply(_Section):
     """Build-to-order supply chain vs a build-to-stock competitor (D1-D8, D13-D15)."""
 
     inventory_days: float = Field(
-        4.0, ge=0.1, le=365, description="Build-to-order days of supply in inventory (D3, D5; case 4, record 3-8)."
+        4.0,
+        ge=0.1,
+        le=365,
+        description="Target: the firm's days of supply (D3, D5; case 4). Not planted as stock: the plant's safety "
+        "cover is calibrated so its pull policy reaches this in expectation on a reference demand; the realised "
+        "days on the world's demand are an outcome.",
     )
     competitor_inventory_days: float = Field(
-        80.0, ge=0.1, le=365, description="Build-to-stock competitor's days of supply (D4: 80)."
+        80.0,
+        ge=0.1,
+        le=365,
+        description="Target: the build-to-stock competitor's days of supply (D4: 80). Its safety cover is calibrated "
+        "to reach this in expectation on a reference demand; realised days are an outcome.",
+    )
+    firm_review_days: int = Field(
+        1, ge=1, le=30, description="Days between the plant's pulls from the VMI hubs (D1, D7)."
+    )
+    hub_transit_days: int = Field(
+        1, ge=1, le=14, description="Days from a hub to the plant (D7: hubs next to the plant)."
+    )
+    supplier_review_days: int = Field(
+        3, ge=1, le=60, description="Days between a supplier's replenishments of its hub (order-up-to policy, D2, D7)."
+    )
+    competitor_batch_days: int = Field(
+        30, ge=1, le=120, description="Days between the build-to-stock competitor's production batches (D4, bullwhip)."
+    )
+    competitor_production_days: int = Field(
+        14, ge=1, le=90, description="Days from the competitor's batch order to stock in the channel (D4)."
+    )
+    capacity_factor: float = Field(
+        1.15, gt=1, le=3, description="Planned daily build capacity as a multiple of the forecast demand (D14)."
+    )
+    capacity_sd: float = Field(
+        0.15, ge=0, le=1, description="Day-to-day log-sd of realised build capacity around the plan (D14)."
+    )
+    quote_buffer_days: int = Field(
+        1, ge=0, le=30, description="Days added to the backlog-based ship-date quote (D14: quote a real date)."
     )
     price_erosion_weekly: float = Field(
         0.01, ge=0, le=0.2, description="Component value lost per week in inventory (D4 record: ~1 %/week)."
     )
     supplier_lead_days: float = Field(
-        2.0, ge=0.1, le=90, description="Mean supplier delivery lead time to the VMI hub (D2, D7)."
+        2.0,
+        ge=0.1,
+        le=90,
+        description="Typical contracted supplier lead time to the VMI hub; each supplier's is 0.6-1.4x this, and late "
+        "deliveries (each supplier's latent on-time chance) add days (D2, D7).",
     )
     n_suppliers: int = Field(24, ge=4, le=500, description="Number of suppliers (D8: few, close suppliers).")
     dpo_days: float = Field(
         70.0,
         ge=0,
         le=365,
-        description="Mean days from supplier invoice to payment (cash conversion cycle record: 68-73). [D3]",
+        description="Typical net payment terms with suppliers (each supplier 0.8-1.2x this), paid on a weekly "
+        "payment run after the terms expire (cash conversion cycle record: DPO 68-73). [D3]",
     )
     dso_days_business: float = Field(
         35.0,

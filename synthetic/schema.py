@@ -233,7 +233,8 @@ TABLES: dict[str, tuple[str, list[Col]]] = {
         ],
     ),
     "purchase_orders": (
-        "Component purchase orders to suppliers, for the build-to-order firm and a build-to-stock competitor (D1, D2, D8).",
+        "Component purchase orders: suppliers' replenishments of their VMI hubs for the build-to-order firm, and the "
+        "build-to-stock competitor's batch orders (D1, D2, D8, cash).",
         [
             Col("po_id", I64, "id", "Purchase order key."),
             Col(
@@ -256,21 +257,72 @@ TABLES: dict[str, tuple[str, list[Col]]] = {
         ],
     ),
     "inventory_daily": (
-        "Component inventory at the end of each day, per pipeline and category (D3-D5).",
+        "Stock at the end of each day, per stock point and category, from the supply-chain simulation (D1, D3-D5, D7, bullwhip).",
         [
             Col("date", D, "date", "Day."),
             Col(
                 "pipeline",
                 S,
                 "",
-                "build_to_order or build_to_stock (same customer demand).",
-                isin=("build_to_order", "build_to_stock"),
+                "build_to_order (stock the firm owns: plant + in transit from the hubs), vmi_hub (supplier-owned hub "
+                "stock next to the plant) or build_to_stock (the competitor's finished goods in the channel and on the way); "
+                "all face the same customer demand.",
+                isin=("build_to_order", "vmi_hub", "build_to_stock"),
             ),
             Col("category", S, "", "Component category.", isin=CATS),
-            Col("consumed_units", I64, "units", "Components built into shipped PCs that day.", ge=0),
-            Col("receipts_units", I64, "units", "Components received that day.", ge=0),
-            Col("on_hand_units", I64, "units", "Components in stock at day end.", ge=0),
-            Col("on_hand_value", F, "USD", "Book value of the stock at day end.", ge=0),
+            Col(
+                "demand_units",
+                I64,
+                "units",
+                "Customer demand for the category that day (PCs shipped by the firm).",
+                ge=0,
+            ),
+            Col(
+                "consumed_units",
+                I64,
+                "units",
+                "Units leaving this stock point that day (built into PCs, pulled by the plant, or sold).",
+                ge=0,
+            ),
+            Col("ordered_units", I64, "units", "Units this stock point ordered upstream that day.", ge=0),
+            Col("receipts_units", I64, "units", "Units received that day.", ge=0),
+            Col(
+                "on_hand_units",
+                I64,
+                "units",
+                "Units owned at day end (for the firm and competitor incl. in transit).",
+                ge=0,
+            ),
+            Col("shortage_units", I64, "units", "Units wanted but not available that day (stock-out).", ge=0),
+            Col("market_unit_cost", F, "USD", "Replacement cost of one unit that day (erodes weekly).", ge=0),
+            Col("on_hand_value", F, "USD", "Stock at day end valued at the market unit cost.", ge=0),
+        ],
+    ),
+    "shipments_daily": (
+        "PCs shipped per day and CPU generation, for the firm and the competitor: owned old-generation stock sells first (D4).",
+        [
+            Col("date", D, "date", "Day."),
+            Col("pipeline", S, "", "build_to_order or build_to_stock.", isin=("build_to_order", "build_to_stock")),
+            Col("cpu_generation", I16, "generation", "CPU generation built in."),
+            Col("units", I64, "PCs", "PCs shipped.", ge=1),
+        ],
+    ),
+    "build_queue_daily": (
+        "The firm's build queue: each day's orders, the ship date quoted from backlog and capacity, and when they shipped (D14).",
+        [
+            Col("date", D, "date", "Day the orders arrived."),
+            Col("ordered_units", I64, "PCs", "PCs ordered that day.", ge=0),
+            Col("planned_capacity_units", F, "PCs", "Capacity the planner expected that day.", ge=0),
+            Col("built_units", I64, "PCs", "PCs built and shipped that day.", ge=0),
+            Col("backlog_units", I64, "PCs", "PCs ordered but not built at day end.", ge=0),
+            Col("promised_date", D, "date", "Ship date quoted to that day's orders."),
+            Col(
+                "completed_date",
+                D,
+                "date",
+                "Day the last PC of that day's orders shipped; null if not by the end.",
+                nullable=True,
+            ),
         ],
     ),
     "supplier_truth": (

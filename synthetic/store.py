@@ -41,7 +41,7 @@ from .scenario import LOCALES, PRESETS, Scenario, build_scenario
 from .schema import TABLES
 from .supply import SUPPLY, make_supply
 
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 MAX_CUSTOMERS = 5_000_000
 MIN_CUSTOMERS = 100
 # With a Dask cluster (``scheduler``/``client``) the blocks' memory is the workers'; what is left in
@@ -58,6 +58,8 @@ WORLD_TABLES = (
     "cpu_launches",
     "purchase_orders",
     "inventory_daily",
+    "shipments_daily",
+    "build_queue_daily",
 )
 
 

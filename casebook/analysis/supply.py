@@ -47,14 +47,14 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float,
 
 def wilson_ci(successes: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
     """Share ``successes / n`` with the Wilson score interval: ``(share, low, high)``."""
-    from .causal import wilson_interval
+    from .intervals import wilson
 
     if n <= 0:
         raise ValueError("wilson_ci needs n > 0")
     if not 0 <= successes <= n:
         raise ValueError("successes must be between 0 and n")
-    low, high = wilson_interval(successes, n, level)
-    return float(successes / n), low, high
+    iv = wilson(successes, n, level)
+    return float(successes / n), float(iv.low), float(iv.high)
 
 
 def bootstrap_ratio_ci(
@@ -324,3 +324,98 @@ def mae_reduction(
 def safety_stock(error_sd: float, z: float = 1.6448536269514722) -> float:
     """Safety stock that covers forecast errors of standard deviation ``error_sd`` (z = 1.645: 95 % cycle service)."""
     return float(z * error_sd)
+
+
+# --------------------------------------------------------------------------- simulated chains (issue 13)
+def time_to_market(day, generation, units, launch_days, share: float = 0.5) -> np.ndarray:
+    """Days from each CPU launch until the new generation is ``share`` or more of a day's shipments.
+
+    ``day``, ``generation``, ``units``: shipment records (one row per day and generation).
+    Generation ``g`` launches on ``launch_days[g]``; launch 0 (before the records) gives NaN,
+    as does a launch whose new chip never reaches ``share`` before the next launch.
+    """
+    df = pd.DataFrame({"day": np.asarray(day), "gen": np.asarray(generation), "units": np.asarray(units, float)})
+    tot = df.groupby("day")["units"].sum()
+    out = np.full(len(launch_days), np.nan)
+    for g, d0 in enumerate(launch_days):  # loop over launches (about a dozen)
+        if g == 0:
+            continue
+        end = launch_days[g + 1] if g + 1 < len(launch_days) else df["day"].max() + 1
+        new = df[(df["gen"] >= g) & (df["day"] >= d0) & (df["day"] < end)].groupby("day")["units"].sum()
+        frac = (new / tot.reindex(new.index)).loc[lambda s: s >= share]
+        if frac.size:
+            out[g] = float(frac.index.min() - d0)
+    return out
+
+
+def erosion_loss(on_hand_units, market_cost, consumed_units) -> tuple[float, float]:
+    """Value lost to falling prices on stock actually held, and the material cost of what was used.
+
+    Each day the stock held overnight loses ``market_cost[t] - market_cost[t + 1]`` a unit when
+    prices fall (increases at a new generation's launch are not gains on old stock and count zero).
+    Returns ``(value lost, material cost used)`` over the series, both in currency.
+    """
+    q = np.asarray(on_hand_units, dtype=float)[:-1]
+    p = np.asarray(market_cost, dtype=float)
+    drop = np.maximum(p[:-1] - p[1:], 0.0)
+    used = np.asarray(consumed_units, dtype=float)
+    return float((q * drop).sum()), float((used * p).sum())
+
+
+def block_bootstrap_var_ratio(
+    upstream, demand, period: int, block_periods: int = 4, n_boot: int = 500, seed: int = 0, detrend: int = 0
+):
+    """Bullwhip ratio var(upstream) / var(demand) after summing daily series into ``period``-day buckets.
+
+    ``detrend`` (odd number of buckets, 0 = none) removes a centred moving average from both series
+    first. The interval is a moving-block bootstrap over buckets (blocks of ``block_periods``), which keeps
+    the serial dependence a batch policy creates. Returns an :class:`~casebook.analysis.intervals.Interval`.
+    """
+    from .intervals import from_draws
+
+    u = np.asarray(upstream, dtype=float)
+    d = np.asarray(demand, dtype=float)
+    n = (u.size // period) * period
+    u = u[:n].reshape(-1, period).sum(axis=1)
+    d = d[:n].reshape(-1, period).sum(axis=1)
+    if detrend:
+        u = (pd.Series(u) - pd.Series(u).rolling(detrend, center=True).mean()).dropna().to_numpy()
+        d = (pd.Series(d) - pd.Series(d).rolling(detrend, center=True).mean()).dropna().to_numpy()
+    est = u.var(ddof=1) / d.var(ddof=1)
+    m = u.size
+    b = max(1, min(block_periods, m // 2))
+    rng = np.random.default_rng(seed)
+    k = -(-m // b)
+    starts = rng.integers(0, m - b + 1, (n_boot, k))
+    idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :m]
+    reps = u[idx].var(axis=1, ddof=1) / d[idx].var(axis=1, ddof=1)
+    return from_draws(float(est), reps, method=f"moving-block bootstrap ({b} x {period}-day buckets)")
+
+
+def replenishment_whatif(
+    actual, forecasts: dict, per_day: float, z: float = 1.6448536269514722, n_boot: int = 2000, seed: int = 0
+):
+    """Stock and stock-outs of an order-up-to policy driven by each forecast, one planning bucket at a time.
+
+    For every bucket the policy stocks ``forecast + z x RMSE`` (RMSE of that forecast over the back-test),
+    so a sharper forecast needs less safety stock. Per forecast: the average stock left at the bucket's end
+    (in days of demand, ``per_day`` units a day) and the share of buckets that ran out. Returns a DataFrame
+    (one row per forecast) and a dict of paired-bootstrap draws over buckets of both, for differences.
+    """
+    y = np.asarray(actual, dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, y.size, (n_boot, y.size))
+    rows, draws = [], {}
+    for name, f in forecasts.items():  # loop over a few forecasts
+        f = np.asarray(f, dtype=float)
+        err = y - f
+        rmse = np.sqrt((err**2).mean())
+        left = np.maximum(f + z * rmse - y, 0.0)
+        out = (y > f + z * rmse).astype(float)
+        # bootstrap: resample buckets, re-estimating the RMSE (and so the safety stock) in each replicate
+        rmse_b = np.sqrt((err[idx] ** 2).mean(axis=1, keepdims=True))
+        left_b = np.maximum(f[idx] + z * rmse_b - y[idx], 0.0).mean(axis=1) / per_day
+        out_b = (y[idx] > f[idx] + z * rmse_b).mean(axis=1)
+        rows.append({"forecast": name, "stock_days": left.mean() / per_day, "stockout_share": out.mean()})
+        draws[name] = (left_b, out_b)
+    return pd.DataFrame(rows).set_index("forecast"), draws
