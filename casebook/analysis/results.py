@@ -92,18 +92,38 @@ def write_results(path: str | os.PathLike, records: Iterable[Record | dict]) -> 
 
     Returns the path written. Dicts are validated by building a :class:`Record`.
     """
-    recs = [r if isinstance(r, Record) else Record(**r) for r in records]
-    ids = [r.claim + "|" + r.quantity for r in recs]
+    recs = [r if isinstance(r, Record) or _is_no_data(r) else Record(**r) for r in records]
+    ids = [(r["claim"] + "|" + r["quantity"]) if isinstance(r, dict) else (r.claim + "|" + r.quantity) for r in recs]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate (claim, quantity) in results")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump([r.to_dict() for r in recs], fh, indent=2, ensure_ascii=False)
+        json.dump([r if isinstance(r, dict) else r.to_dict() for r in recs], fh, indent=2, ensure_ascii=False)
         fh.write("\n")
     os.replace(tmp, path)
     return path
+
+
+def no_data_record(claim: str, quantity: str, reason: str, unit: str = "") -> dict:
+    """A record for a claim this world cannot hold: shown on the scorecard as 'no data', never silence."""
+    return {
+        "claim": claim,
+        "quantity": quantity,
+        "estimate": None,
+        "ci_low": None,
+        "ci_high": None,
+        "planted": None,
+        "claimed": None,
+        "unit": unit,
+        "method": "not estimable in this world",
+        "extra": {"verdict": "no-data", "reason": reason},
+    }
+
+
+def _is_no_data(r: Any) -> bool:
+    return isinstance(r, dict) and isinstance(r.get("extra"), dict) and r["extra"].get("verdict") == "no-data"
 
 
 def read_results(path: str | os.PathLike) -> list[Record]:
@@ -112,7 +132,7 @@ def read_results(path: str | os.PathLike) -> list[Record]:
         data = json.load(fh)
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a JSON list of records")
-    return [Record(**d) for d in data]
+    return [d if _is_no_data(d) else Record(**d) for d in data]
 
 
 def results_table(records: Iterable[Record]):
@@ -136,6 +156,9 @@ def format_key_results(records: Iterable[Record], digits: int = 3) -> str:
 
     lines = [f"{'claim':<6} {'quantity':<48} {'estimate':>10} {'95% interval':>22} {'planted':>9} {'claimed':>9}  unit"]
     for r in records:
+        if isinstance(r, dict):
+            lines.append(f"{r['claim']:<6} {r['quantity'][:48]:<48} {'no data':>10}  ({r['extra']['reason']})")
+            continue
         ci = "-" if r.ci_low is None else f"[{f(r.ci_low)}, {f(r.ci_high)}]"
         lines.append(
             f"{r.claim:<6} {r.quantity[:48]:<48} {f(r.estimate):>10} {ci:>22} {f(r.planted):>9} {f(r.claimed):>9}  {r.unit}"
