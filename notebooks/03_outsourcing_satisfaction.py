@@ -1662,17 +1662,20 @@ print(format_key_results(records))
 #
 # 1. The case says satisfaction fell "6.3 percentage points"; the ACSI record says 79 → 74.
 #    Which unit did the case mean, and what do the two C5 records above say about it?
-# 2. Re-run with `overrides={"outsourcing.satisfaction_effect": 0}`. What do the segmented
+# 2. Re-run with `overrides={"outsourcing.satisfaction_effect": 0}`. What do the
 #    ITS, the DiD and the placebo tests report now? Which of the three would you show a board?
 # 3. Why does in-space placebo inference with five competitor brands never give p < 0.05? How
 #    many control brands would you need, and what else could you permute?
 # 4. The complaint *count* rose every year even before the switch. Write down a situation in
 #    which counts rise 23 % while the rate per ticket falls.
-# 5. Section 8 prices a lost customer at five years of discounted margin. Redo the net value
+# 5. Section 10 prices a lost customer at five years of discounted margin. Redo the net value
 #    with a ten-year horizon and a 20 % discount rate. At what customer value does outsourcing
 #    stop paying, and which vendor rule (C8) would you write into the contract?
 # 6. In the `history` world, what would a before/after comparison of 2004 and 2005 conclude,
 #    and what design would separate the 2001 switch from the 2005 queue crisis?
+# 7. Re-run with `overrides={"satisfaction.industry_shock_sd": 0, "satisfaction.brand_deviation_sd": 0}`.
+#    Which intervals in the forest plot shrink most, and why does the single series gain more
+#    than the synthetic control?
 
 # %%
 import importlib.metadata as md
