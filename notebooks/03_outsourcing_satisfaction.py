@@ -298,9 +298,11 @@ plt.show()
 its = causal.multi_break_its(qidx["index"], breaks, errors="ar1")
 its_hac = causal.multi_break_its(qidx["index"], breaks, errors="hac", maxlags=L)
 its_sw = its.interval("switch")
-ct_sw, ct_placebos = causal.placebo_date_interval(
-    qidx["index"], breaks["switch"], its_sw.estimate, min_side=min(4, its.table["position"].iloc[0] // 3)
-)
+n_pre_q = int(its.table["position"].iloc[0])
+if n_pre_q >= 13:  # enough pre-switch quarters for at least 5 fake dates with 4 on each side
+    ct_sw, ct_placebos = causal.placebo_date_interval(qidx["index"], breaks["switch"], its_sw.estimate, min_side=4)
+else:
+    ct_sw, ct_placebos = None, pd.DataFrame()
 compare = pd.DataFrame(
     {
         f"OLS + HAC ({L} lags)": its_hac.table.set_index("name")[["estimate", "ci_low", "ci_high"]].stack(),
@@ -310,7 +312,11 @@ compare = pd.DataFrame(
 display(compare.style.format("{:+.2f}").set_caption("Level changes (index points) and 95 % intervals"))
 print(
     f"AR(1) coefficient of the errors {its.ar:.2f}; placebo-date interval for the switch: "
-    f"{ct_sw.low:+.2f} to {ct_sw.high:+.2f} ({len(ct_placebos)} fake dates in the pre-period)"
+    + (
+        f"{ct_sw.low:+.2f} to {ct_sw.high:+.2f} ({len(ct_placebos)} fake dates in the pre-period)"
+        if ct_sw is not None
+        else f"none ({n_pre_q} pre-switch quarters are too few for placebo dates)"
+    )
 )
 
 effect_planted = world.planted("outsourcing.satisfaction_effect")
@@ -415,10 +421,14 @@ display(
         f"**{its_sw.estimate:+.2f}** points [{its_sw.low:+.2f}, {its_sw.high:+.2f}], "
         f'{100 * its_sw.estimate / baseline_fit:+.1f} % of the trend level; the case says "6.3". '
         f"The HAC interval is {'narrower' if covers_hac.high - covers_hac.low < its_sw.high - its_sw.low else 'wider'} "
-        f"({covers_hac.low:+.2f} to {covers_hac.high:+.2f}), the placebo-date one "
-        f"{'wider' if ct_sw.high - ct_sw.low > its_sw.high - its_sw.low else 'narrower'} "
-        f"({ct_sw.low:+.2f} to {ct_sw.high:+.2f}). One series cannot tell the switch from an industry shock in the "
-        f"same months: section 4 compares."
+        f"({covers_hac.low:+.2f} to {covers_hac.high:+.2f})"
+        + (
+            f", the placebo-date one {'wider' if ct_sw.high - ct_sw.low > its_sw.high - its_sw.low else 'narrower'} "
+            f"({ct_sw.low:+.2f} to {ct_sw.high:+.2f}). "
+            if ct_sw is not None
+            else ". "
+        )
+        + "One series cannot tell the switch from an industry shock in the same months: section 4 compares."
     )
 )
 
@@ -1391,6 +1401,7 @@ plt.show()
 # satisfaction index are compared directly. Margin and buying are compared per customer, with
 # one caution: the twin is generated smaller and shares the customers' design but not their
 # later random draws, so those comparisons carry the noise of a whole second world.
+
 
 # %%
 def after_switch(w):
