@@ -823,8 +823,9 @@ display(
         + (
             f"Counted the case's way, complaints filed in 2004 are {y04.estimate:+.0%} "
             f"[{y04.low:+.0%}, {y04.high:+.0%}] on 2003 (public record +23 %), "
-            f"{'above' if y04.estimate > rc.relative_change else 'below'} the rate change, because the count also "
-            f"carries the growth of the customer base{' and only part of 2004 is after the switch' if switch.year == 2004 else ''}."
+            f"{'above' if y04.estimate > rc.relative_change else 'below'} the rate change: a yearly count mixes the "
+            f"switch with the growth of the ticket base and a year's worth of noise"
+            f"{', and only part of 2004 is after the switch' if switch.year == 2004 else ''}."
             if y04 is not None
             else ""
         )
@@ -1444,8 +1445,8 @@ display(
         f"**Reading.** In the twin comparison support costs ${twin_saving:.2f} less per ticket "
         f"(every ticket, in-house ones included), against ${saving:.2f} per *vendor* ticket from this world's own "
         f"records. The per-customer margin and buying differ by {whatif.loc['gross margin per customer (USD)', 'difference']:+,.0f} USD "
-        f"and {whatif.loc['customers buying in the last year (%)', 'difference']:+.1f} points, noise of a second world "
-        "as large as the loss itself: the micro-estimate (bad tickets × repurchase drop × lifetime value) is the usable "
+        f"and {whatif.loc['customers buying in the last year (%)', 'difference']:+.1f} points; those differences carry the "
+        "noise of a whole second world, so the micro-estimate (bad tickets × repurchase drop × lifetime value) is the usable "
         + (
             f"number. Above the break-even of ${saving / (d_bad * -b_bad):,.0f} per customer the saving is gone."
             if d_bad * -b_bad > 0
@@ -1656,8 +1657,14 @@ display(
         f"**Reading.** {len(inside)} of {len(inside) + len(missed)} records with a planted value hold it inside their "
         f"95 % interval{'; missed: ' + '; '.join(missed) if missed else ''}. The truth table shows that a bad ticket "
         f"raises the chance that the customer leaves right after that order by {100 * true_fit.params['bad']:+.1f} points; "
-        f"the observable two-year repurchase drop is {100 * b_bad:+.1f} points, and can only be smaller in size, because "
-        "some customers who stay would not have bought within two years anyway."
+        f"the observable two-year repurchase drop is {100 * b_bad:+.1f} points, "
+        + (
+            "smaller in size, as it must be in expectation: some customers who stay would not have bought within two "
+            "years anyway."
+            if abs(b_bad) <= abs(true_fit.params["bad"])
+            else "larger in size here: sampling error, since in expectation it can only be smaller (some customers who "
+            "stay would not have bought within two years anyway)."
+        )
     )
 )
 
