@@ -574,7 +574,7 @@ display(sc.weights.to_frame().T.style.format("{:.2f}").set_caption("Donor weight
 print(
     f"pre-switch fit error (RMSPE) {sc.pre_rmspe:.2f} points per quarter; post/pre RMSPE ratio {sc.ratio:.1f}; "
     f"mean gap in the window {sc_iv.estimate:+.2f} points (95 % interval {sc_iv.low:+.2f} to {sc_iv.high:+.2f}, "
-    "level shift of the quarterly gap with AR(1) errors)"
+    "level shift of the quarterly gap with AR(1) errors, widened for the fitted weights)"
 )
 print(
     f"placebos in space: the firm ranks {int(sc_pl.loc['Dell', 'rank'])} of {len(sc_pl)} by RMSPE ratio -> "

@@ -179,7 +179,18 @@ def satisfaction_effects(
     sc = causal.synthetic_control(q_idx, "Dell", pre, post)
     out["sc"] = sc
     out["sc_placebos"] = causal.synthetic_control_placebos(q_idx, "Dell", pre, post)
-    effects["synthetic control"] = _did(sc.gap, sq, end_q, "synthetic control (demeaned), mean post gap")
+    iv = _did(sc.gap, sq, end_q, "synthetic control (demeaned), mean post gap")
+    # the weights were fitted to the pre-period gap, which makes it look quieter than it is:
+    # widen by the degrees of freedom they used (donors with weight, less one for the sum)
+    k = int((sc.weights > 1e-6).sum()) - 1
+    n_pre = int(pre.sum())
+    f = float(np.sqrt(n_pre / max(n_pre - k, 1)))
+    effects["synthetic control"] = intervals.Interval(
+        iv.estimate,
+        iv.estimate - f * (iv.estimate - iv.low),
+        iv.estimate + f * (iv.high - iv.estimate),
+        iv.method + f", widened x{f:.2f} for the {k} fitted weight(s)",
+    )
     # 5. outsourced vs in-house segments of the firm, scaled to the firm
     firm = surveys[surveys["brand"] == "Dell"]
     grp = np.where(firm["segment"].isin(reg.outsourced), "outsourced", "in_house")
