@@ -8,9 +8,19 @@ so that the firm's index (the mean score) moves by
 0-100; each respondent's latent mean is adjusted so that the *bounded* score
 still has the intended expectation (no clipping bias).
 
+Every brand's index also moves with a quarterly path (:func:`brand_paths`): a shared
+industry shock (AR(1), ``satisfaction.industry_shock_*``) times a brand loading
+(the firm's is 1), a competitor's own linear trend, and each brand's own AR(1)
+deviation (the firm's included). The paths are zero-mean, so the planted effects
+stay the expected changes; they make comparisons with competitors fail-able
+(competitors are not a constant plus noise) and the firm's series autocorrelated.
+
 Market panel: buyers choose a brand; the firm's chance is
 ``market.share_before`` before the switch and ``market.share_after`` after it.
 Share is planted independently of satisfaction: that is the case's paradox.
+Competitors split the rest of the market by ``market.competitor_split``, tilted
+each quarter by their own satisfaction path (``market.competitor_satisfaction_sensitivity``),
+so competitor shares respond to the same shocks as their indices.
 """
 
 from __future__ import annotations
@@ -23,7 +33,18 @@ from scipy.special import ndtr
 from .errors import ParameterError
 from .scenario import BRANDS, SEGMENTS, Scenario
 from .schema import TABLES
-from .support import draw_contacts, expected_q_gap, expected_q_inhouse, in_crisis
+from .support import (
+    Q_FCR,
+    Q_TRANSFER,
+    Q_WAIT,
+    SEG_INDEX,
+    draw_contacts,
+    expected_q_gap,
+    expected_q_inhouse,
+    in_crisis,
+    vendor_handles,
+    vendor_wait_multiplier,
+)
 from .timeline import day_index, quarter_starts
 
 SURVEYS, MARKET = 2, 3  # spawn-key table ids
@@ -84,6 +105,66 @@ def satisfaction_slope(sc: Scenario) -> float:
     return -o.satisfaction_effect / reach
 
 
+def _path_rng(rng: np.random.Generator) -> np.random.Generator:
+    """The generator of the brand paths: derived from the world seed, so surveys and market panel share the paths."""
+    ss = rng.bit_generator.seed_seq
+    return np.random.default_rng(np.random.SeedSequence(ss.entropy, spawn_key=(SURVEYS, 1)))
+
+
+def _ar1(rng: np.random.Generator, shape: tuple[int, int], sd: float, ar: float) -> np.ndarray:
+    """Stationary AR(1) paths along the last axis (stationary sd ``sd``, coefficient ``ar``)."""
+    u = rng.standard_normal(shape)
+    x = np.empty(shape)
+    x[:, 0] = u[:, 0] * sd
+    innov = sd * np.sqrt(1 - ar * ar)
+    for t in range(1, shape[1]):  # recursion over quarters (36 steps), vectorised over brands
+        x[:, t] = ar * x[:, t - 1] + innov * u[:, t]
+    return x
+
+
+def brand_paths(rng: np.random.Generator, sc: Scenario) -> np.ndarray:
+    """Each brand's zero-mean satisfaction path by quarter (brands x quarters, index points).
+
+    ``loading_b x industry_t + trend_b x (years from mid-world) + own_b,t``: the industry
+    shock and each brand's own deviation are stationary AR(1) over quarters; the firm
+    (row 0) has loading 1 and no trend. ``rng`` is the surveys' or the market panel's
+    generator: the paths come from a child of the world seed, the same for both.
+    """
+    s = sc.satisfaction
+    starts, _, _ = _quarters(sc)
+    nq, nb = len(starts), len(BRANDS)
+    g = _path_rng(rng)
+    industry = _ar1(g, (1, nq), s.industry_shock_sd, s.industry_shock_ar)[0]
+    loading = np.maximum(0.0, 1 + s.shock_loading_sd * g.standard_normal(nb))
+    loading[0] = 1.0
+    trend = s.brand_trend_sd * g.standard_normal(nb)
+    trend[0] = 0.0
+    own = _ar1(g, (nb, nq), s.brand_deviation_sd, s.brand_deviation_ar)
+    years = (starts - starts.mean()) / 365.25
+    return loading[:, None] * industry[None, :] + trend[:, None] * years[None, :] + own
+
+
+def expected_index_shift(sc: Scenario, days: np.ndarray) -> np.ndarray:
+    """Expected change of the firm's index caused by support on each day (points): the switch, the crisis, the recovery.
+
+    ``-slope x contact share x P(a respondent's contact is vendor-handled) x E[extra badness of a vendor contact]``
+    plus ``crisis.satisfaction_drop`` inside the crisis window: the planted truth behind C5, C6 and C7,
+    computed from the mechanism (not used to draw anything).
+    """
+    o, s = sc.outsourcing, sc.satisfaction
+    days = np.asarray(days)
+    mix = np.array([sc.segments.mix[x] for x in SEGMENTS], float)
+    covered = np.stack([vendor_handles(sc, np.full(days.shape, SEG_INDEX[x]), days) for x in SEGMENTS])
+    p_vendor = o.vendor_share * (mix[:, None] * covered).sum(axis=0) / mix.sum()
+    dq = (
+        Q_WAIT * np.log(vendor_wait_multiplier(sc, days))
+        + Q_FCR * min(o.fcr_drop, sc.support.inhouse_fcr)
+        + Q_TRANSFER * o.extra_transfers
+    )
+    kappa = satisfaction_slope(sc)
+    return -kappa * s.contact_share * p_vendor * dq + np.where(in_crisis(sc, days), sc.crisis.satisfaction_drop, 0.0)
+
+
 def make_surveys(rng: np.random.Generator, sc: Scenario) -> dict:
     """Survey responses for every brand and quarter."""
     s = sc.satisfaction
@@ -101,7 +182,7 @@ def make_surveys(rng: np.random.Generator, sc: Scenario) -> dict:
     kappa = satisfaction_slope(sc)
     target = np.where(firm, firm_baseline(sc, day), 0.0)
     comp = np.array([0.0] + [s.competitor_baseline.get(b, 74.0) for b in BRANDS[1:]])
-    target = np.where(firm, target, comp[brand])
+    target = np.where(firm, target, comp[brand]) + brand_paths(rng, sc)[brand, qi]
     # experience term: zero-mean for in-house contacts, -effect/reach per unit for vendor contacts
     exp_term = np.where(firm & contact, -kappa * (ops["q"] - expected_q_inhouse(sc)), 0.0)
     crisis = np.where(firm & in_crisis(sc, day), sc.crisis.satisfaction_drop, 0.0)
@@ -133,10 +214,15 @@ def make_market_panel(rng: np.random.Generator, sc: Scenario) -> dict:
     switch = day_index(sc.outsourcing.start, sc.world.start)
     p_firm = np.where(day < switch, mk.share_before, mk.share_after)
     comp = np.array([mk.competitor_split[b] for b in BRANDS[1:]])
+    tilt = comp[:, None] * np.exp(
+        mk.competitor_satisfaction_sensitivity * brand_paths(rng, sc)[1:]
+    )  # competitors x quarters
+    cum = np.cumsum(tilt, axis=0).T  # quarters x competitors
     u = rng.random(m)
     is_firm = u < p_firm
     v = (u - p_firm) / (1 - p_firm)  # uniform on the rest of the market
-    other = 1 + np.searchsorted(np.cumsum(comp), v * comp.sum(), side="right").clip(0, len(comp) - 1)
+    cq = cum[qi]
+    other = 1 + (cq < (v * cq[:, -1])[:, None]).sum(axis=1).clip(0, len(comp) - 1)
     brand = np.where(is_firm, 0, other)
     seg = np.searchsorted([0.55, 0.92], rng.random(m)).astype(np.int8)
     units = np.where(seg == 0, 1, 1 + rng.geometric(0.3, m) - 1).astype(np.int32)

@@ -341,10 +341,18 @@ class Crisis(_Section):
     )
     end: CalendarDate = Field(dt.date(2006, 7, 10), description="End of the crisis (Direct2Dell blog live, C7).")
     wait_multiplier: float = Field(
-        1.0,
+        2.0,
         ge=0.1,
         le=20,
-        description="Extra multiplier on vendor waits during the crisis (history: queue failures). [C6, C7]",
+        description="Extra multiplier on vendor waits during the crisis: queue failures (C6; history: 20 % of calls answered in 4 minutes, Nov 2005). "
+        "It reaches the index through respondents' vendor contacts, at the same points per unit of experience as the switch (so it moves the index only when outsourcing.satisfaction_effect != 0). [C6, C7]",
+    )
+    recovery_wait_multiplier: float = Field(
+        0.6,
+        ge=0.1,
+        le=20,
+        description="Multiplier on vendor waits from crisis.end on: service investment and listening programmes after the crisis (C7; history: USD 100-150M, 80 % of calls answered in 4 minutes by mid-2006). "
+        "1 = no recovery beyond the end of the crisis. [C7]",
     )
     satisfaction_drop: float = Field(
         0.0,
@@ -395,6 +403,42 @@ class Satisfaction(_Section):
         le=1,
         description="Share of the firm's respondents whose last year included a support contact. [C5]",
     )
+    industry_shock_sd: float = Field(
+        1.2,
+        ge=0,
+        le=10,
+        description="Standard deviation (index points) of the quarterly industry shock every brand's index shares (AR(1) over quarters). "
+        "Makes a single-series comparison fail-able: the firm's index moves with the industry. [C5, C6, C7]",
+    )
+    industry_shock_ar: float = Field(
+        0.6, ge=0, lt=1, description="Quarter-to-quarter persistence (AR(1) coefficient) of the industry shock. [C5]"
+    )
+    shock_loading_sd: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="Spread of competitor brands' loadings on the industry shock (loading = max(0, 1 + sd N(0,1)); the firm's is 1). "
+        "Brands that co-move with the firm make better donors for a synthetic control. [C5]",
+    )
+    brand_trend_sd: float = Field(
+        0.1,
+        ge=0,
+        le=2,
+        description="Standard deviation of each competitor brand's own linear trend (index points per year, centred mid-world; the firm has none). [C5]",
+    )
+    brand_deviation_sd: float = Field(
+        0.6,
+        ge=0,
+        le=10,
+        description="Stationary standard deviation (points) of each brand's own AR(1) quarterly deviation, the firm's included: "
+        "autocorrelated errors that no comparison removes. [C5, C6, C7]",
+    )
+    brand_deviation_ar: float = Field(
+        0.6,
+        ge=0,
+        lt=1,
+        description="Quarter-to-quarter persistence (AR(1) coefficient) of each brand's own deviation. [C5]",
+    )
 
 
 class Complaints(_Section):
@@ -421,6 +465,13 @@ class Market(_Section):
     competitor_split: CompetitorShares = Field(
         default_factory=lambda: CompetitorShares(HP=0.35, Compaq=0.15, Gateway=0.10, Apple=0.08, Other=0.32),
         description="How the rest of the market splits among competitors (sums to 1). [C2, C3]",
+    )
+    competitor_satisfaction_sensitivity: float = Field(
+        0.03,
+        ge=0,
+        le=1,
+        description="How competitors' shares of the rest of the market respond to their satisfaction path (industry shock x loading + trend + own deviation): "
+        "weight x exp(sensitivity x deviation in points). The firm's share stays as planted (C2, C3). [C2, C3, C5]",
     )
 
 

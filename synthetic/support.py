@@ -1,9 +1,10 @@
-"""Support experience: who handles a contact, and how it goes (claims C1, C4, C5, C8).
+"""Support experience: who handles a contact, and how it goes (claims C1, C4, C5, C6, C7, C8).
 
 One function draws the operational record of a support contact (wait, transfers,
 first-contact resolution, CSAT) from who handles it and when. Tickets and the
 survey respondents' last contacts use the same function, so the satisfaction
-index and the ticket records tell one story.
+index and the ticket records tell one story. Vendor waits are multiplied during the
+crisis (queue failures, C6) and after it (service investment, C7).
 
 Experience *badness* ``q`` (higher = worse) is::
 
@@ -43,6 +44,21 @@ def in_crisis(sc: Scenario, days: np.ndarray) -> np.ndarray:
     return (days >= day_index(c.start, sc.world.start)) & (days < day_index(c.end, sc.world.start))
 
 
+def after_recovery(sc: Scenario, days: np.ndarray) -> np.ndarray:
+    """Whether each day offset lies after the crisis, when the service investment is in place (C7)."""
+    return days >= day_index(sc.crisis.end, sc.world.start)
+
+
+def vendor_wait_multiplier(sc: Scenario, days: np.ndarray) -> np.ndarray:
+    """Multiplier on a vendor contact's median wait on each day: the contract's, times the crisis queues (C6), times the recovery (C7)."""
+    c = sc.crisis
+    return (
+        sc.outsourcing.wait_multiplier
+        * np.where(in_crisis(sc, days), c.wait_multiplier, 1.0)
+        * np.where(after_recovery(sc, days), c.recovery_wait_multiplier, 1.0)
+    )
+
+
 def draw_contacts(
     rng: np.random.Generator, sc: Scenario, seg_codes: np.ndarray, days: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -54,9 +70,7 @@ def draw_contacts(
     n = len(days)
     s, o = sc.support, sc.outsourcing
     vendor = vendor_handles(sc, seg_codes, days) & (rng.random(n) < o.vendor_share)
-    mult = np.where(vendor, o.wait_multiplier, 1.0) * np.where(
-        vendor & in_crisis(sc, days), sc.crisis.wait_multiplier, 1.0
-    )
+    mult = np.where(vendor, vendor_wait_multiplier(sc, days), 1.0)
     wait = s.inhouse_wait_minutes * mult * np.exp(WAIT_SIGMA * rng.standard_normal(n))
     transfers = rng.poisson(s.inhouse_transfers + np.where(vendor, o.extra_transfers, 0.0))
     fcr = rng.random(n) < np.clip(s.inhouse_fcr - np.where(vendor, o.fcr_drop, 0.0), 0, 1)

@@ -70,15 +70,72 @@ def test_its_recovers_a_planted_level_and_slope_change():
     assert np.allclose(r.data["counterfactual"].iloc[:54], r.data["fitted"].iloc[:54])
 
 
-def test_its_interval_coverage_is_near_nominal_with_and_without_an_effect():
-    """Over 200 simulated series the 95 % interval covers the planted change about 95 % of the time."""
+def test_its_interval_coverage_holds_under_autocorrelated_errors():
+    """AR(0.6) errors (persistent shocks, as an index that moves with its industry): the ITS
+    interval the chapter reports (AR(1) errors, Prais-Winsten) must cover the planted change at
+    least 85 % of the time; OLS with Newey-West errors at the rule's lag window falls short."""
+    cover_ar, cover_hac = {}, {}
     for effect in (-5.0, 0.0):
-        cover = []
-        for s in range(200):
-            y = causal.simulate_its(108, 54, level_change=effect, noise_sd=1.5, seed=s)
-            lo, hi = causal.segmented_its(y, 54).level_ci
-            cover.append(lo <= effect <= hi)
-        assert 0.88 <= np.mean(cover) <= 0.99, (effect, np.mean(cover))
+        a, h = [], []
+        for s in range(150):
+            y = causal.simulate_its(108, 54, level_change=effect, noise_sd=1.5, ar=0.6, seed=s)
+            iv = causal.multi_break_its(y, {"switch": 54}).interval("switch")
+            a.append(iv.low <= effect <= iv.high)
+            iv = causal.multi_break_its(y, {"switch": 54}, errors="hac").interval("switch")
+            h.append(iv.low <= effect <= iv.high)
+        cover_ar[effect], cover_hac[effect] = np.mean(a), np.mean(h)
+        assert 0.85 <= cover_ar[effect] <= 0.99, (effect, cover_ar[effect])
+    assert np.mean(list(cover_hac.values())) < np.mean(list(cover_ar.values())), (cover_hac, cover_ar)
+
+
+def test_its_interval_coverage_under_white_noise():
+    cover = []
+    for s in range(150):
+        y = causal.simulate_its(108, 54, level_change=-5.0, noise_sd=1.5, seed=s)
+        iv = causal.multi_break_its(y, {"switch": 54}).interval("switch")
+        cover.append(iv.low <= -5.0 <= iv.high)
+    assert 0.9 <= np.mean(cover) <= 0.99, np.mean(cover)
+
+
+def test_multi_break_its_separates_three_breaks():
+    rng = np.random.default_rng(3)
+    t = np.arange(108)
+    y = 79 + 0.01 * t - 5 * (t >= 54) - 2.4 * (t >= 66) + 4.1 * (t >= 78) + rng.normal(0, 1.0, 108)
+    r = causal.multi_break_its(
+        pd.Series(y, index=pd.period_range("2000-01", periods=108, freq="M")),
+        {"switch": 54, "crisis": 66, "recovery": 78},
+    )
+    for name, truth in [("switch", -5), ("crisis", -2.4), ("recovery", 4.1)]:
+        iv = r.interval(name)
+        assert iv.low <= truth <= iv.high, (name, iv)
+    assert list(r.table["name"]) == ["switch", "crisis", "recovery"]
+    with pytest.raises(ValueError, match="breaks"):
+        causal.multi_break_its(y, {"a": 66, "b": 54})
+    with pytest.raises(ValueError, match="errors"):
+        causal.multi_break_its(y, {"a": 54}, errors="ols")
+
+
+def test_residual_acf_sees_persistence():
+    white = causal.residual_acf(np.random.default_rng(1).normal(size=200), nlags=5)
+    assert (white["acf"].abs() < 3 * white["band"]).all()
+    ar = causal.simulate_its(200, 100, level_change=0.0, ar=0.8, seed=2)
+    assert causal.residual_acf(ar, nlags=3)["acf"].iloc[0] > 0.5
+
+
+def test_placebo_date_interval_uses_the_pre_period_and_covers():
+    cover = []
+    for s in range(100):
+        y = causal.simulate_its(108, 54, level_change=-5.0, noise_sd=1.5, ar=0.5, seed=s)
+        est = causal.multi_break_its(y, {"switch": 54}).interval("switch").estimate
+        iv, pl = causal.placebo_date_interval(y, 54, est, min_side=12)
+        assert pl["position"].max() <= 54 - 12
+        cover.append(iv.low <= -5.0 <= iv.high)
+    # a rough interval: ~30 overlapping fake dates; it errs narrow under persistence (about 0.8 here),
+    # which is why the chapter shows it beside the AR(1) interval and records the latter
+    assert np.mean(cover) >= 0.7, np.mean(cover)
+    y2 = y.copy()
+    y2[54:] += 100
+    assert np.allclose(causal.placebo_date_interval(y2, 54, 0.0)[1]["estimate"], pl["estimate"])
 
 
 def test_its_accepts_a_period_label_and_keeps_the_index():
@@ -134,20 +191,39 @@ def test_gap_did_recovers_the_effect_and_covers_zero_without_one():
 def test_placebo_date_test_flags_a_real_break_and_not_a_fake_one():
     p = causal.simulate_panel(effect=-5.0, seed=5)
     gap = p["treated"] - p.drop(columns="treated").mean(axis=1)
-    t = causal.placebo_date_test(gap, 54, min_side=12)
+    t = causal.placebo_date_test(gap, 54, min_side=12, pre_only=False)
     k = len(t.placebos)
     assert k == 108 - 2 * 12 + 1
     assert t.p_value == pytest.approx(1 / k)  # the real date has the largest |t|
     assert t.placebos["real"].sum() == 1
-    ps = []
+    ps, ps_pre = [], []
     for s in range(100):
         p0 = causal.simulate_panel(effect=0.0, seed=2000 + s)
-        ps.append(causal.placebo_date_test(p0["treated"] - p0.drop(columns="treated").mean(axis=1), 54).p_value)
-    ps = np.array(ps)
+        g0 = p0["treated"] - p0.drop(columns="treated").mean(axis=1)
+        ps.append(causal.placebo_date_test(g0, 54, pre_only=False).p_value)
+        ps_pre.append(causal.placebo_date_test(g0, 54).p_value)
+    ps, ps_pre = np.array(ps), np.array(ps_pre)
     assert 0.3 <= ps.mean() <= 0.7  # about uniform under no effect
     assert (ps <= 0.05).mean() <= 0.12
+    # pre-period-only placebos are correlated with each other but not with the real date, so the
+    # test is a little liberal (measured about 0.14 at p <= 0.05 here): it is shown, not recorded
+    assert 0.3 <= ps_pre.mean() <= 0.7
+    assert (ps_pre <= 0.05).mean() <= 0.2
     with pytest.raises(ValueError, match="min_side"):
         causal.placebo_date_test(gap, 5, min_side=12)
+
+
+def test_placebo_date_test_pre_only_never_straddles_the_switch():
+    p = causal.simulate_panel(effect=-5.0, seed=5)
+    gap = p["treated"] - p.drop(columns="treated").mean(axis=1)
+    t = causal.placebo_date_test(gap, 54, min_side=12)
+    fake = t.placebos[~t.placebos["real"]]
+    assert fake["position"].max() <= 54 - 12 and len(fake) == 54 - 24 + 1
+    assert t.p_value == pytest.approx(1 / len(t.placebos))
+    g2 = gap.copy()
+    g2.iloc[54:] += 50  # a post-switch change moves the real statistic only
+    t2 = causal.placebo_date_test(g2, 54, min_side=12)
+    assert np.allclose(t2.placebos.loc[~t2.placebos["real"], "statistic"], fake["statistic"])
 
 
 def test_placebo_in_space_ranks_the_treated_unit_first_only_when_treated():
@@ -211,6 +287,121 @@ def test_rate_change_rejects_bad_input():
         causal.rate_change([1, 2, 3, 4], [1, 1, 1, 1], [1, 1, 1, 1])
     with pytest.raises(ValueError, match="model"):
         causal.rate_change([1, 2, 3, 4], [1, 1, 1, 1], [0, 0, 1, 1], model="negbin")
+
+
+def test_rate_change_dispersion_is_floored_at_one():
+    rng = np.random.default_rng(0)
+    k = np.r_[np.full(20, 100), np.full(20, 120)] + rng.integers(-1, 2, 40)  # far less spread than Poisson
+    e = np.full(40, 5000.0)
+    post = np.r_[np.zeros(20), np.ones(20)]
+    q = causal.rate_change(k, e, post)
+    p = causal.rate_change(k, e, post, model="poisson")
+    assert q.dispersion < 1
+    assert q.ci == pytest.approx(p.ci)
+
+
+def test_count_growth_interval():
+    iv = causal.count_growth(123, 100)
+    assert iv.estimate == pytest.approx(0.23)
+    assert iv.low < 0.23 < iv.high and iv.low > -0.1
+    with pytest.raises(ValueError, match="count"):
+        causal.count_growth(0, 100)
+
+
+# --------------------------------------------------------------------------- synthetic control
+def _sc_panel(seed: int, effect: float, n: int = 36, start: int = 18):
+    """Donors with different loadings on a shared AR(1) shock; the firm loads like donors 1 and 2."""
+    rng = np.random.default_rng(seed)
+    shock = np.zeros(n)
+    for t in range(1, n):
+        shock[t] = 0.6 * shock[t - 1] + rng.normal(0, 1.5)
+    load = np.array([0.4, 1.0, 1.6, 0.7, 1.3])
+    donors = {f"d{j}": 70 + 2 * j + load[j] * shock + rng.normal(0, 0.4, n) for j in range(5)}
+    firm = 79 + 0.5 * (donors["d1"] - 72) + 0.5 * (donors["d2"] - 74) + effect * (np.arange(n) >= start)
+    return pd.DataFrame({"firm": firm + rng.normal(0, 0.3, n), **donors}), np.arange(n) < start
+
+
+def test_synthetic_control_recovers_weights_and_effect():
+    panel, pre = _sc_panel(1, -5.0)
+    r = causal.synthetic_control(panel, "firm", pre)
+    assert r.weights.sum() == pytest.approx(1.0)
+    assert (r.weights >= 0).all()
+    assert r.weights[["d1", "d2"]].sum() > 0.7
+    assert r.effect == pytest.approx(-5.0, abs=1.0)
+    assert r.ratio > 3
+    pl = causal.synthetic_control_placebos(panel, "firm", pre)
+    assert pl.index[0] == "firm" and pl.attrs["p_value"] == pytest.approx(1 / 6)
+    with pytest.raises(ValueError, match="treated"):
+        causal.synthetic_control(panel, "nobody", pre)
+    with pytest.raises(ValueError, match="pre"):
+        causal.synthetic_control(panel, "firm", np.ones(len(panel), bool))
+
+
+def test_synthetic_control_gap_interval_covers_zero_without_an_effect():
+    cover = []
+    for s in range(60):
+        panel, pre = _sc_panel(100 + s, 0.0)
+        r = causal.synthetic_control(panel, "firm", pre)
+        iv = causal.multi_break_its(r.gap, {"switch": int(pre.sum())}, trend=False).interval("switch")
+        cover.append(iv.low <= 0 <= iv.high)
+    assert np.mean(cover) >= 0.85, np.mean(cover)
+
+
+def test_event_study_extra_variance_widens_intervals():
+    gap = np.array([0.5, -0.8, 1.1, -0.4, 0.2, -3.0, -3.5])
+    se = np.full(7, 0.1)
+    k = np.arange(-5, 2)
+    plain = causal.event_study(gap, se, k)
+    wide = causal.event_study(gap, se, k, extra_var=None)
+    assert (wide["se"] > plain["se"]).all()
+    assert np.allclose(wide["estimate"], plain["estimate"])
+
+
+# --------------------------------------------------------------------------- world and chapter helpers
+def test_regimes_dates_switch_and_crisis_from_vendor_waits():
+    from casebook.analysis import outsourcing
+
+    days = pd.date_range("2003-01-01", "2007-12-31", freq="D")
+    rng = np.random.default_rng(0)
+    vendor = days >= "2004-07-01"
+    wait = 4 * np.where(vendor, 2.5, 1.0) * np.where((days >= "2005-07-01") & (days < "2006-07-01"), 2.0, 1.0)
+    tk = pd.DataFrame(
+        {
+            "opened_date": days,
+            "handler": np.where(vendor, "vendor", "in_house"),
+            "wait_minutes": wait * np.exp(0.3 * rng.standard_normal(days.size)),
+            "segment": "consumer",
+        }
+    )
+    reg = outsourcing.regimes(tk)
+    assert reg.switch == pd.Timestamp("2004-07-01") and reg.outsourced == ["consumer"]
+    assert str(reg.crisis_start) == "2005-07" and str(reg.crisis_end) == "2006-07"
+    assert str(reg.window_end) == "2005-06" and str(reg.switch_quarter) == "2004Q3"
+
+
+def test_brand_paths_share_an_industry_shock_and_planted_shifts_add_up():
+    import datetime as dt
+
+    from synthetic.market import brand_paths, expected_index_shift
+    from synthetic.scenario import build_scenario
+    from synthetic.timeline import day_index
+
+    sc = build_scenario("case", {})
+    paths = brand_paths(np.random.default_rng(np.random.SeedSequence(7, spawn_key=(2, 0))), sc)
+    assert paths.shape[0] == 6 and paths.shape[1] == 36
+    assert np.corrcoef(paths)[0, 1:].mean() > 0.3  # the shared shock
+    quiet = build_scenario(
+        "case",
+        {"satisfaction.industry_shock_sd": 0, "satisfaction.brand_trend_sd": 0, "satisfaction.brand_deviation_sd": 0},
+    )
+    assert np.allclose(brand_paths(np.random.default_rng(np.random.SeedSequence(7, spawn_key=(2, 0))), quiet), 0)
+
+    def at(d):
+        return float(expected_index_shift(sc, np.array([day_index(d, sc.world.start)]))[0])
+
+    assert at(dt.date(2004, 6, 30)) == 0.0
+    assert at(dt.date(2004, 7, 1)) == pytest.approx(sc.outsourcing.satisfaction_effect)
+    assert at(dt.date(2005, 8, 1)) < at(dt.date(2004, 8, 1)) < at(dt.date(2006, 8, 1)) < 0
 
 
 # --------------------------------------------------------------------------- shares
@@ -293,26 +484,45 @@ def _rec(records: list[dict], claim: str, starts: str) -> dict:
 def test_notebook_writes_the_required_records(chapter_runs):
     big, _ = chapter_runs
     claims = {r["claim"] for r in big}
-    assert {"C1", "C2", "C3", "C4", "C5", "C8"} <= claims
+    assert {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8"} <= claims
     for claim in ("C2", "C3", "C4", "C5"):
         for r in (x for x in big if x["claim"] == claim):
             assert r["ci_low"] is not None and r["ci_low"] <= r["estimate"] <= r["ci_high"], r
-            assert r["planted"] is not None and r["claimed"] is not None and r["method"], r
+            assert r["claimed"] is not None and r["method"], r
+            # the case's year-over-year count has no planted value: the world plants the rate per ticket
+            assert (r["planted"] is None) == r["quantity"].startswith("complaint count"), r
     c5 = _rec(big, "C5", "index change at the switch (ITS), points")
     assert c5["planted"] == -10.0 and c5["unit"] == "index points" and c5["claimed"] == -6.3
     c4 = _rec(big, "C4", "change of complaints per ticket")
     assert c4["planted"] == 0.8 and c4["claimed"] == 0.23
+    assert _rec(big, "C4", "complaint count, 2004 over 2003")["claimed"] == 0.23
+    sc = _rec(big, "C5", "index change vs synthetic control")
+    assert sc["planted"] == -10.0 and "synthetic control" in sc["method"]
+    for claim in ("C6", "C7"):
+        r = [x for x in big if x["claim"] == claim]
+        assert len(r) == 1 and r[0]["planted"] is not None and r[0]["ci_low"] < r[0]["ci_high"], r
+    # the crisis' planted change scales with the switch's (both act through vendor contacts): -10 doubles the case's
+    assert _rec(big, "C6", "index change when")["planted"] < -4
 
 
 @pytest.mark.slow
 def test_estimates_follow_a_bigger_planted_effect(chapter_runs):
     big, _ = chapter_runs
-    for q in ("index change at the switch (ITS), points", "index change vs competitor brands (DiD)"):
+    for q in (
+        "index change vs competitor brands (DiD)",
+        "index change vs synthetic control",
+        "index change vs the twin world",
+    ):
         r = _rec(big, "C5", q)
         assert r["ci_low"] <= -10.0 <= r["ci_high"], r
         assert r["ci_high"] < -5.0, r  # the case's default (-5) is excluded: the estimate moved with the world
-    pct = _rec(big, "C5", "index change at the switch (ITS), percent")
-    assert pct["ci_low"] <= pct["planted"] <= pct["ci_high"], pct
+    # the single series carries the industry shock of the switch's quarters (at seed 7 a large one), so it
+    # is not asked to cover here (the seed sweep measures its coverage); the same seed's shock cancels
+    # between the two runs, so the ITS moves by the planted difference
+    _, none = chapter_runs
+    its_big = _rec(big, "C5", "index change at the switch (ITS), points")["estimate"]
+    its_none = _rec(none, "C5", "index change at the switch (ITS), points")["estimate"]
+    assert its_big - its_none == pytest.approx(-10.0, abs=2.0)
     c4 = _rec(big, "C4", "change of complaints per ticket")
     assert c4["ci_low"] <= 0.8 <= c4["ci_high"], c4
     assert c4["ci_low"] > 0.23, c4  # the case's default growth is excluded
@@ -324,10 +534,17 @@ def test_estimates_follow_a_bigger_planted_effect(chapter_runs):
 @pytest.mark.slow
 def test_no_planted_effect_is_estimated_as_indistinguishable_from_zero(chapter_runs):
     _, none = chapter_runs
-    for q in ("index change at the switch (ITS), points", "index change vs competitor brands (DiD)"):
+    for q in (
+        "index change vs competitor brands (DiD)",
+        "index change vs synthetic control",
+        "index change vs the twin world",
+    ):
         r = _rec(none, "C5", q)
         assert r["planted"] == 0.0
         assert r["ci_low"] <= 0.0 <= r["ci_high"], r
-        assert abs(r["estimate"]) < 1.5, r
+        assert abs(r["estimate"]) < 3.0, r
+    for claim in ("C6", "C7"):  # no switch effect: the queues reach no score (the slope is 0)
+        r = [x for x in none if x["claim"] == claim][0]
+        assert r["planted"] == 0.0 and r["ci_low"] <= 0.0 <= r["ci_high"], r
     c4 = _rec(none, "C4", "change of complaints per ticket")
     assert c4["planted"] == 0.0 and c4["ci_low"] <= 0.0 <= c4["ci_high"], c4

@@ -10,10 +10,20 @@ import synthetic
 
 
 def firm_index_change(w):
-    s = w.sql("select quarter, avg(score) idx from surveys where brand = 'Dell' group by 1")
-    start = w.scenario.outsourcing.start
+    """Firm minus competitors' mean index, after vs before the switch, up to the crisis.
+
+    Every brand shares an industry shock (satisfaction.industry_shock_*), and the crisis and
+    the recovery (C6, C7) are later treatments, so the switch's planted change is read from
+    the gap to competitors in the quarters between the switch and the crisis.
+    """
+    s = w.sql(
+        "select quarter, avg(case when brand = 'Dell' then score end) - avg(case when brand <> 'Dell' then score end) gap "
+        "from surveys group by 1"
+    )
+    start, crisis = w.scenario.outsourcing.start, w.scenario.crisis.start
     q = f"{start.year}Q{(start.month - 1) // 3 + 1}"
-    return s[s.quarter >= q].idx.mean() - s[s.quarter < q].idx.mean()
+    c = f"{crisis.year}Q{(crisis.month - 1) // 3 + 1}"
+    return s[(s.quarter >= q) & (s.quarter < c)].gap.mean() - s[s.quarter < q].gap.mean()
 
 
 def complaint_growth(w):

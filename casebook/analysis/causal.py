@@ -62,6 +62,14 @@ from . import intervals
 
 __all__ = [
     "DEFAULT_HAC_LAGS",
+    "MultiBreakIts",
+    "SyntheticControl",
+    "count_growth",
+    "multi_break_its",
+    "placebo_date_interval",
+    "residual_acf",
+    "synthetic_control",
+    "synthetic_control_placebos",
     "DidResult",
     "ItsResult",
     "PlaceboDateTest",
@@ -413,7 +421,7 @@ def _candidates(n: int, pos: int, min_side: int) -> np.ndarray:
     return cand
 
 
-def placebo_date_test(y: Any, break_at: Any, min_side: int = 12) -> PlaceboDateTest:
+def placebo_date_test(y: Any, break_at: Any, min_side: int = 12, pre_only: bool = True) -> PlaceboDateTest:
     """Permutation inference over the date of the switch.
 
     If nothing happened, the real date is just one of the admissible dates: its
@@ -426,6 +434,8 @@ def placebo_date_test(y: Any, break_at: Any, min_side: int = 12) -> PlaceboDateT
         y: the series (e.g. the firm's index minus the competitors' mean, per month).
         break_at: the real switch: a position or a label of ``y.index``.
         min_side: fewest periods on each side of any admissible date.
+        pre_only: draw the fake dates from the pre-period only and test each on the
+            pre-period alone (default), so that no placebo straddles the real switch.
 
     The test answers "is the real date special?"; it is not inverted into an
     interval: near the real date, neighbouring dates share almost all of its data
@@ -435,8 +445,18 @@ def placebo_date_test(y: Any, break_at: Any, min_side: int = 12) -> PlaceboDateT
     s = _as_series("y", y)
     pos = _position(s, break_at)
     v = s.to_numpy()
-    cand = _candidates(v.size, pos, min_side)
-    diff, tstat = _shift_stats(v, cand)
+    if not pre_only:
+        cand = _candidates(v.size, pos, min_side)
+        diff, tstat = _shift_stats(v, cand)
+    else:
+        # fake dates inside the pre-period, each tested on the pre-period alone (no fake
+        # window straddles the real switch); the real date is tested on the whole series
+        _candidates(v.size, pos, min_side)
+        fake = np.arange(min_side, pos - min_side + 1)
+        d_f, t_f = _shift_stats(v[:pos], fake) if fake.size else (np.array([]), np.array([]))
+        d_r, t_r = _shift_stats(v, np.array([pos]))
+        cand = np.concatenate([fake, [pos]])
+        diff, tstat = np.concatenate([d_f, d_r]), np.concatenate([t_f, t_r])
     real = cand == pos
     t_real = float(tstat[real][0])
     p = float(np.mean(np.abs(tstat) >= abs(t_real) - 1e-12))
@@ -491,7 +511,7 @@ def placebo_in_space(panel: pd.DataFrame, treated: str, post: Any) -> pd.DataFra
     return out
 
 
-def event_study(gap: Any, se: Any, event_time: Any, level: float = 0.95) -> pd.DataFrame:
+def event_study(gap: Any, se: Any, event_time: Any, level: float = 0.95, extra_var: float | None = 0.0) -> pd.DataFrame:
     """Leads and lags of a treated-minus-control gap, each relative to the pre-period mean.
 
     The coefficient for event time ``k`` is ``gap_k - mean(gap_j, j < 0)``; with
@@ -504,6 +524,9 @@ def event_study(gap: Any, se: Any, event_time: Any, level: float = 0.95) -> pd.D
         se: sampling standard error of each period's gap.
         event_time: periods relative to the switch (0 = first period after it).
         level: coverage of the intervals.
+        extra_var: variance of the gap per period beyond sampling (the brands' own deviations,
+            which no comparison removes), added to every period; ``None`` estimates it from the
+            leads as ``max(0, var(gap_pre) - mean(se_pre^2))``.
 
     Returns:
         DataFrame with ``event_time``, ``estimate``, ``se``, ``ci_low``, ``ci_high``.
@@ -518,6 +541,11 @@ def event_study(gap: Any, se: Any, event_time: Any, level: float = 0.95) -> pd.D
     if pre.sum() < 1 or (~pre).sum() < 1:
         raise ValueError("event_time: need periods both before (< 0) and after (>= 0) the switch")
     n_pre = pre.sum()
+    if extra_var is None:
+        extra_var = max(0.0, float(np.var(g[pre], ddof=1)) - float(np.mean(s[pre] ** 2))) if n_pre > 1 else 0.0
+    if not (np.isfinite(extra_var) and extra_var >= 0):
+        raise ValueError(f"extra_var: must be a finite number >= 0 (got {extra_var!r})")
+    s = np.sqrt(s**2 + extra_var)
     est = g - g[pre].mean()
     # Var(g_k - mean_pre) = se_k^2 (1 - 2/n_pre [k pre]) + sum_pre se^2 / n_pre^2
     var_mean = np.sum(s[pre] ** 2) / n_pre**2
@@ -558,7 +586,8 @@ def rate_change(
     ``log E[count] = log(exposure) + b0 + b1 post (+ b2 t)``, so ``exp(b1) - 1`` is
     the relative change of the rate per unit of exposure (e.g. complaints per
     ticket). ``model="quasipoisson"`` scales the standard errors by the Pearson
-    dispersion (robust to overdispersion); ``"poisson"`` assumes the Poisson variance.
+    dispersion floored at 1 (robust to overdispersion, never narrower than Poisson);
+    ``"poisson"`` assumes the Poisson variance.
 
     Args:
         counts: events per period (whole numbers >= 0).
@@ -587,10 +616,13 @@ def rate_change(
         raise ValueError("post: need periods both before and after the switch")
     d = pd.DataFrame({"k": k, "post": p, "t": np.arange(k.size, dtype=np.float64)})
     formula = "k ~ post + t" if trend else "k ~ post"
-    fit = smf.glm(formula, data=d, family=sm.families.Poisson(), offset=np.log(e)).fit(
-        scale="X2" if model == "quasipoisson" else None
-    )
+    glm = smf.glm(formula, data=d, family=sm.families.Poisson(), offset=np.log(e))
+    fit = glm.fit()
     dispersion = float(fit.pearson_chi2 / fit.df_resid) if fit.df_resid > 0 else float("nan")
+    if model == "quasipoisson" and np.isfinite(dispersion) and dispersion > 1:
+        # the scale is floored at 1: a Pearson dispersion below 1 is noise, not under-dispersion,
+        # and using it would narrow the interval below the Poisson one
+        fit = glm.fit(scale=dispersion)
     lo, hi = fit.conf_int(alpha=1 - level).loc["post"]
     before = float(k[p == 0].sum() / e[p == 0].sum())
     after = float(k[p == 1].sum() / e[p == 1].sum())
@@ -716,3 +748,344 @@ def simulate_panel(
     for j in range(n_controls):
         cols[f"control_{j + 1}"] = 70 + 2 * j + common + rng.standard_normal(n_periods) * noise_sd
     return pd.DataFrame(cols)
+
+
+# --------------------------------------------------------------------------- several breaks, AR errors
+@dataclass
+class MultiBreakIts:
+    """An interrupted time series with level changes at several breaks and a common trend.
+
+    Attributes:
+        table: one row per break: ``name``, ``position``, ``period``, ``estimate`` (level
+            change at that break), ``se``, ``ci_low``, ``ci_high``.
+        errors: ``"ar1"`` (regression with AR(1) errors, Prais-Winsten FGLS) or ``"hac"``
+            (OLS with Newey-West standard errors).
+        maxlags: HAC lag window (``None`` for AR(1) errors).
+        ar: the (bias-corrected) AR(1) coefficient of the errors (AR(1) fit) or the first-order
+            autocorrelation of the OLS residuals (HAC fit).
+        data: ``y``, ``fitted``, ``counterfactual`` (trend without any break) and ``resid`` per period.
+        fit: the statsmodels results object.
+    """
+
+    table: pd.DataFrame
+    errors: str
+    maxlags: int | None
+    ar: float
+    data: pd.DataFrame = field(repr=False)
+    fit: Any = field(repr=False)
+
+    def interval(self, name: str) -> intervals.Interval:
+        """The level change at break ``name`` as an :class:`intervals.Interval`."""
+        r = self.table.set_index("name").loc[name]
+        return intervals.Interval(float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]), self.method)
+
+    @property
+    def method(self) -> str:
+        """The error model in words."""
+        if self.errors == "ar1":
+            return "ITS, level changes, AR(1) errors (Prais-Winsten FGLS)"
+        return f"ITS, level changes, OLS with HAC s.e. ({self.maxlags} lags, Newey-West rule)"
+
+
+def multi_break_its(
+    y: Any,
+    breaks: dict[str, Any],
+    errors: str = "ar1",
+    maxlags: int | None = None,
+    level: float = 0.95,
+    trend: bool = True,
+) -> MultiBreakIts:
+    """Level changes at several dated breaks on a common linear trend: ``y = a + b t + sum_k d_k step_k + e``.
+
+    ``step_k`` is 1 from break ``k`` on. Errors are either AR(1) (``errors="ar1"``:
+    feasible GLS, Prais-Winsten, with a small-sample bias correction of the AR coefficient) or left to OLS with Newey-West (HAC) standard
+    errors (``errors="hac"``; ``maxlags=None`` uses the rule ``floor(4 (T/100)^(2/9))``).
+    With persistent errors and about a hundred points HAC intervals cover too rarely
+    (the unit tests measure it); the AR(1) model states the persistence and estimates it.
+
+    Args:
+        y: the series in time order (a Series keeps its index).
+        breaks: name -> first period of the new regime (position or label of ``y.index``), in time order.
+        errors: ``"ar1"`` or ``"hac"``.
+        maxlags: HAC lag window (only for ``errors="hac"``).
+        level: coverage of the intervals.
+        trend: include the linear trend ``b t`` (False: level shifts only, e.g. for a
+            treated-minus-control gap, where this is a difference-in-differences with AR(1) errors).
+    """
+    import statsmodels.api as sm
+
+    s = _as_series("y", y)
+    level = _check_level(level)
+    if errors not in ("ar1", "hac"):
+        raise ValueError(f"errors: must be 'ar1' or 'hac' (got {errors!r})")
+    if not breaks:
+        raise ValueError("breaks: need at least one break")
+    n = len(s)
+    pos = {k: _position(s, v, f"breaks[{k!r}]") for k, v in breaks.items()}
+    p = list(pos.values())
+    if p != sorted(p) or len(set(p)) != len(p) or p[0] < 3 or p[-1] > n - 2:
+        raise ValueError(
+            f"breaks: must be distinct, in time order, with >= 3 periods before the first (positions {p} of {n})"
+        )
+    t = np.arange(n, dtype=np.float64)
+    X = pd.DataFrame({"const": 1.0, "t": t}, index=s.index)
+    if not trend:
+        X = X.drop(columns="t")
+    for k, b in pos.items():
+        X[k] = (t >= b).astype(np.float64)
+    if errors == "ar1":
+        # Prais-Winsten feasible GLS: rho from the OLS residuals, bias-corrected for a short
+        # series (Kendall 1954: + (1 + 3 rho) / T for a mean, about 1 / T more for each further
+        # regressor), then OLS on the quasi-differenced series; t critical values with the residual df.
+        Xa, ya = X.to_numpy(), s.to_numpy()
+        r0 = ya - Xa @ np.linalg.lstsq(Xa, ya, rcond=None)[0]
+        rho = float((r0[1:] @ r0[:-1]) / (r0 @ r0))
+        rho = float(np.clip(rho + (1 + 3 * rho + (Xa.shape[1] - 1)) / n, 0.0, 0.97))
+        c = math.sqrt(1 - rho * rho)
+        ys = np.concatenate([[c * ya[0]], ya[1:] - rho * ya[:-1]])
+        Xs = np.vstack([c * Xa[:1], Xa[1:] - rho * Xa[:-1]])
+        fit = sm.OLS(ys, Xs).fit()
+        params = pd.Series(fit.params, index=X.columns)
+        bse = pd.Series(fit.bse, index=X.columns)
+        ar = rho
+        lags = None
+        crit = float(stats.t.ppf(0.5 + level / 2, fit.df_resid - 1))
+    else:
+        lags = newey_west_lags(n) if maxlags is None else int(maxlags)
+        fit = sm.OLS(s.to_numpy(), X.to_numpy()).fit(cov_type="HAC", cov_kwds={"maxlags": lags}, use_t=True)
+        params = pd.Series(fit.params, index=X.columns)
+        bse = pd.Series(fit.bse, index=X.columns)
+        r = s.to_numpy() - X.to_numpy() @ params.to_numpy()
+        ar = float(np.corrcoef(r[:-1], r[1:])[0, 1])
+        crit = float(stats.t.ppf(0.5 + level / 2, fit.df_resid))
+    rows = [
+        {
+            "name": k,
+            "position": b,
+            "period": s.index[b],
+            "estimate": float(params[k]),
+            "se": float(bse[k]),
+            "ci_low": float(params[k] - crit * bse[k]),
+            "ci_high": float(params[k] + crit * bse[k]),
+        }
+        for k, b in pos.items()
+    ]
+    beta = params[list(X.columns)].to_numpy()
+    fitted = X.to_numpy() @ beta
+    base = beta[0] + (beta[1] * t if trend else 0.0)
+    data = pd.DataFrame(
+        {"y": s.to_numpy(), "fitted": fitted, "counterfactual": base, "resid": s.to_numpy() - fitted},
+        index=s.index,
+    )
+    return MultiBreakIts(table=pd.DataFrame(rows), errors=errors, maxlags=lags, ar=ar, data=data, fit=fit)
+
+
+def residual_acf(resid: Any, nlags: int = 12) -> pd.DataFrame:
+    """Autocorrelation of residuals at lags 1..nlags, with the white-noise band ``±1.96 / sqrt(T)``."""
+    r = _as_series("resid", resid).to_numpy()
+    r = r - r.mean()
+    if isinstance(nlags, bool) or not isinstance(nlags, (int, np.integer)) or not 1 <= nlags < r.size:
+        raise ValueError(f"nlags: must be a whole number between 1 and {r.size - 1} (got {nlags!r})")
+    den = float(r @ r)
+    acf = np.array([float(r[k:] @ r[:-k]) / den for k in range(1, nlags + 1)])
+    return pd.DataFrame({"lag": np.arange(1, nlags + 1), "acf": acf, "band": 1.96 / math.sqrt(r.size)})
+
+
+def placebo_date_interval(
+    y: Any, break_at: Any, estimate: float, min_side: int = 12, level: float = 0.95
+) -> tuple[intervals.Interval, pd.DataFrame]:
+    """A Conley-Taber-style interval from placebo dates in the pre-period only.
+
+    At every fake date of the pre-period (at least ``min_side`` periods from either end
+    of it) the level-change ITS (``y = a + b t + d step + e``, OLS) is fitted to the
+    pre-period alone. Nothing happened there, so each estimate is pure estimation error
+    of the design, with the series' own persistence and shocks. Their quantiles
+    ``q_lo, q_hi`` turn the real estimate into ``[estimate - q_hi, estimate - q_lo]``
+    (Conley & Taber 2011 use the control units' errors the same way). The fake segments
+    are shorter than the real ones, so the interval errs on the wide side.
+
+    Returns:
+        ``(interval, placebos)``; ``placebos`` has ``position``, ``period``, ``estimate``.
+    """
+    import statsmodels.api as sm
+
+    s = _as_series("y", y)
+    pos = _position(s, break_at)
+    pre = s.iloc[:pos].to_numpy()
+    m = max(int(min_side), 3)
+    cand = np.arange(m, pre.size - m + 1)
+    if cand.size < 5:
+        raise ValueError(f"min_side: {min_side} leaves fewer than 5 placebo dates in a pre-period of {pre.size}")
+    t = np.arange(pre.size, dtype=np.float64)
+    est = np.array(
+        [sm.OLS(pre, np.column_stack([np.ones_like(t), t, (t >= b).astype(float)])).fit().params[2] for b in cand]
+    )
+    a = (1 - _check_level(level)) / 2
+    q_lo, q_hi = np.quantile(est, [a, 1 - a])
+    iv = intervals.Interval(
+        float(estimate),
+        float(estimate - q_hi),
+        float(estimate - q_lo),
+        "placebo dates in the pre-period (Conley-Taber style)",
+    )
+    return iv, pd.DataFrame({"position": cand, "period": s.index[cand], "estimate": est})
+
+
+# --------------------------------------------------------------------------- synthetic control
+@dataclass
+class SyntheticControl:
+    """A synthetic control for one treated unit.
+
+    Attributes:
+        weights: donor -> weight (>= 0, summing to 1).
+        treated: the treated unit's series.
+        synthetic: the weighted donors (plus the pre-period level difference if ``demean``).
+        gap: treated minus synthetic, per period.
+        pre_rmspe, post_rmspe: root mean squared gap before the switch and in the post window.
+        ratio: ``post_rmspe / pre_rmspe`` (Abadie 2021's test statistic).
+        effect: mean gap in the post window.
+        demean: whether levels were matched by an intercept (gap = 0 on average before the switch).
+    """
+
+    weights: pd.Series
+    treated: pd.Series = field(repr=False)
+    synthetic: pd.Series = field(repr=False)
+    gap: pd.Series = field(repr=False)
+    pre_rmspe: float
+    post_rmspe: float
+    ratio: float
+    effect: float
+    demean: bool
+
+
+def _simplex_weights(y1: np.ndarray, Y0: np.ndarray) -> np.ndarray:
+    """``argmin ||y1 - Y0 w||^2`` over ``w >= 0, sum w = 1`` (SLSQP from a uniform start)."""
+    from scipy.optimize import minimize
+
+    k = Y0.shape[1]
+    scale = max(float(np.abs(Y0).max()), 1.0)
+    a, b = Y0 / scale, y1 / scale
+
+    def f(w):
+        r = b - a @ w
+        return float(r @ r), -2 * a.T @ r
+
+    res = minimize(
+        f,
+        np.full(k, 1.0 / k),
+        jac=True,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * k,
+        constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones_like(w)}],
+        options={"maxiter": 500, "ftol": 1e-12},
+    )
+    w = np.clip(res.x, 0, None)
+    return w / w.sum()
+
+
+def synthetic_control(
+    panel: pd.DataFrame, treated: str, pre: Any, post: Any = None, donors: list[str] | None = None, demean: bool = True
+) -> SyntheticControl:
+    """Synthetic control of ``treated`` from the other columns of ``panel`` (Abadie, Diamond & Hainmueller 2010).
+
+    Donor weights ``w >= 0, sum w = 1`` minimise the squared pre-period gap between the
+    treated unit's outcome and the weighted donors' outcomes (the pre-period outcomes are
+    the only predictors). With ``demean=True`` each series is first centred on its own
+    pre-period mean, so the weights match *movements* (shared shocks) rather than levels
+    (an intercept-shifted synthetic control: Doudchenko & Imbens 2016; Ferman & Pinto 2021);
+    the treated brand's level need not lie inside the donors' range.
+
+    Written here with ``scipy.optimize`` rather than taken from ``pysyncon``: with the
+    outcome's own pre-period path as the only predictor, the method is this one constrained
+    least-squares problem (a dozen lines), and it runs in milliseconds for the placebos.
+
+    Args:
+        panel: wide frame, index = periods, columns = units.
+        treated: the treated unit's column.
+        pre: boolean mask of the pre-period rows (used to fit the weights).
+        post: boolean mask of the post window (default: every row not in ``pre``).
+        donors: donor columns (default: every other column).
+        demean: match movements (True) or levels (False).
+    """
+    if treated not in panel.columns:
+        raise ValueError(f"treated: {treated!r} is not a column of the panel")
+    donors = [c for c in panel.columns if c != treated] if donors is None else list(donors)
+    if treated in donors or any(d not in panel.columns for d in donors) or len(donors) < 2:
+        raise ValueError("donors: need at least 2 columns of the panel other than the treated unit")
+    pre_m = np.asarray(pre, dtype=bool)
+    post_m = ~pre_m if post is None else np.asarray(post, dtype=bool)
+    if pre_m.shape != (len(panel),) or post_m.shape != (len(panel),):
+        raise ValueError("pre, post: must be boolean masks over the panel's rows")
+    if pre_m.sum() < 3 or post_m.sum() < 1 or (pre_m & post_m).any():
+        raise ValueError("pre, post: need >= 3 pre-period rows, >= 1 post row, and no row in both")
+    vals = panel[[treated, *donors]].astype(np.float64)
+    if not np.all(np.isfinite(vals.to_numpy())):
+        raise ValueError("panel: has NaN or infinite values")
+    y1 = vals[treated].to_numpy()
+    Y0 = vals[donors].to_numpy()
+    c1 = y1[pre_m].mean() if demean else 0.0
+    c0 = Y0[pre_m].mean(axis=0) if demean else np.zeros(len(donors))
+    w = _simplex_weights(y1[pre_m] - c1, Y0[pre_m] - c0)
+    synth = (Y0 - c0) @ w + c1
+    gap = y1 - synth
+    pre_r = float(np.sqrt(np.mean(gap[pre_m] ** 2)))
+    post_r = float(np.sqrt(np.mean(gap[post_m] ** 2)))
+    return SyntheticControl(
+        weights=pd.Series(w, index=donors, name="weight"),
+        treated=pd.Series(y1, index=panel.index, name=treated),
+        synthetic=pd.Series(synth, index=panel.index, name="synthetic"),
+        gap=pd.Series(gap, index=panel.index, name="gap"),
+        pre_rmspe=pre_r,
+        post_rmspe=post_r,
+        ratio=post_r / pre_r if pre_r > 0 else float("inf"),
+        effect=float(gap[post_m].mean()),
+        demean=demean,
+    )
+
+
+def synthetic_control_placebos(
+    panel: pd.DataFrame, treated: str, pre: Any, post: Any = None, demean: bool = True
+) -> pd.DataFrame:
+    """In-space placebos of a synthetic control, ranked by the post/pre RMSPE ratio (Abadie 2021).
+
+    Every unit in turn plays the treated one, with the *other untreated* units as donors
+    (the real treated unit is never a donor). Under no effect the treated unit's ratio is
+    one draw among them; its rank / number of units is the permutation p-value.
+
+    Returns:
+        DataFrame indexed by unit with ``effect``, ``pre_rmspe``, ``post_rmspe``, ``ratio``,
+        ``treated`` and ``rank`` (1 = largest ratio), sorted by rank; ``attrs["p_value"]``.
+    """
+    controls = [c for c in panel.columns if c != treated]
+    if len(controls) < 3:
+        raise ValueError("panel: need at least 3 control units for synthetic-control placebos")
+    rows = []
+    for unit in [treated, *controls]:
+        donors = [c for c in controls if c != unit]
+        r = synthetic_control(panel, unit, pre, post, donors=donors, demean=demean)
+        rows.append(
+            {
+                "unit": unit,
+                "effect": r.effect,
+                "pre_rmspe": r.pre_rmspe,
+                "post_rmspe": r.post_rmspe,
+                "ratio": r.ratio,
+                "treated": unit == treated,
+            }
+        )
+    out = pd.DataFrame(rows).set_index("unit").sort_values("ratio", ascending=False, kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs["p_value"] = float(out.loc[treated, "rank"] / len(out))
+    return out
+
+
+def count_growth(count: float, count_before: float, level: float = 0.95) -> intervals.Interval:
+    """Relative change of a count on the period before (e.g. complaints in 2004 over 2003).
+
+    The interval treats each count as Poisson: ``se(log ratio) = sqrt(1/a + 1/b)``.
+    """
+    a, b = float(count), float(count_before)
+    if not (a > 0 and b > 0):
+        raise ValueError(f"count, count_before: must both be > 0 (got {a}, {b})")
+    iv = intervals.normal(a / b, math.sqrt(1 / a + 1 / b), level=level, method="Poisson counts, log ratio", log=True)
+    return intervals.Interval(iv.estimate - 1, iv.low - 1, iv.high - 1, iv.method)
