@@ -74,7 +74,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 from scipy.linalg import eigh_tridiagonal
 from scipy.special import betaln, digamma, gammaln
 
