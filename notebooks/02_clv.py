@@ -431,8 +431,8 @@ display(
     )
 )
 
-# %% [markdown]
-# **Speaker notes.** The naive forecast ignores that customers leave and predicts nothing for those who have
+# %% [markdown] tags=["notes"]
+# The naive forecast ignores that customers leave and predicts nothing for those who have
 # not bought again. The bars on the right sit below the diagonal because an alive customer can still skip two
 # years. Where the two models part is the customer with one purchase and nothing since: the BG/NBD must call
 # them alive. Recency is most of what P(alive) knows; the model adds each customer's own rhythm.
@@ -1238,8 +1238,8 @@ display(
     )
 )
 
-# %% [markdown]
-# **Speaker notes.** The size of the gain depends on the starting churn rate (a 5-point cut from 40 % is worth
+# %% [markdown] tags=["notes"]
+# The size of the gain depends on the starting churn rate (a 5-point cut from 40 % is worth
 # much less than from 10 %), which is why the case's single number cannot travel between industries.
 
 # %% [markdown]
