@@ -85,6 +85,7 @@ from ._mle import (
     summary_frame,
     wrap,
 )
+from .intervals import from_draws
 
 __all__ = [
     "BGNBDResult",
@@ -953,7 +954,7 @@ def bootstrap_interval(
         idx = rng.integers(0, n, size=(k, n), dtype=idx_dtype)
         out[done : done + k] = np.asarray(stat(v[idx], axis=1), dtype=np.float64).reshape(k)
         done += k
-    lo, hi = np.quantile(out, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    _, lo, hi = from_draws(float(stat(v)), out, level=level)  # percentile step: casebook.analysis.intervals
     return float(lo), float(hi)
 
 

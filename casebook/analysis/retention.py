@@ -92,6 +92,7 @@ from ._mle import (
 )
 from .clv import BGNBDResult, _simulate_histories
 from .clv import _p_alive_arrays as _bg_p_alive
+from .intervals import from_draws
 
 __all__ = [
     "MBGNBDResult",
@@ -264,8 +265,8 @@ def ratio_interval(
         d = den[idx].sum(axis=1)
         out[done : done + k] = np.where(d > 0, num[idx].sum(axis=1) / np.where(d > 0, d, 1.0), np.nan)
         done += k
-    lo, hi = np.nanquantile(out, [(1 - level) / 2, (1 + level) / 2])
-    return float(num.sum() / den.sum()), float(lo), float(hi)
+    est, lo, hi = from_draws(num.sum() / den.sum(), out, level=level)  # percentile step: casebook.analysis.intervals
+    return float(est), float(lo), float(hi)
 
 
 # =========================================================================== MBG/NBD
