@@ -464,7 +464,9 @@ def fit_purchase_model(
         data = data_class(xu, txu, Tu, w)
 
         def ll_fn(th, want_grad=True):
-            return data.evaluate(th, 1 if want_grad else 0)[:2]
+            # one pass gives value, gradient and Hessian: the trust-region method asks for all three at
+            # each accepted point, so computing them together saves two passes over the histories
+            return data.evaluate(th, 2)[:2]
 
         def hess_fn(th):
             return data.evaluate(th, 2)[2]
