@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 
 from .calibrate import Calibration
 from .complaints import escalate
-from .customers import make_customers
+from .customers import REGIONS, make_customers
+from .marketing import PROGRAMMES, apply_marketing, cost_records
 from .orders import CHANNELS, CPU_TIERS, PRODUCT_LINES, run_purchases
 from .pipeline import announce
 from .scenario import Scenario
@@ -27,8 +28,17 @@ from .timeline import DAYS_PER_YEAR, day_index, to_date32
 
 BLOCK_SIZE = 20_000
 CUSTOMER_BLOCKS = 1  # spawn-key table id for per-customer blocks
+MARKETING_BLOCKS = 12  # spawn-key table id for the marketing draws of each block
 QUADRANTS = np.array(["business_like", "relationship_only", "price_only", "price_relationship"])
-PER_CUSTOMER_TABLES = ("customers", "truth", "orders", "support_tickets", "complaints", "sales_pipeline")
+PER_CUSTOMER_TABLES = (
+    "customers",
+    "truth",
+    "orders",
+    "support_tickets",
+    "complaints",
+    "sales_pipeline",
+    "marketing_costs",
+)
 
 
 @dataclass
@@ -101,6 +111,8 @@ def generate_block(args: tuple) -> dict:
     rng = block_seed(seed, CUSTOMER_BLOCKS, b)
     ids = np.arange(b * BLOCK_SIZE + 1, b * BLOCK_SIZE + n_b + 1, dtype=np.int64)
     cust, lat = make_customers(rng, sc, cal, ids, pools)
+    # campaigns move acquisitions; the programme's payoff lowers drop-out (own stream: the customer draws stay as they were)
+    campaign_spend = apply_marketing(block_seed(seed, MARKETING_BLOCKS, b), sc, seed, ids, cust, lat)
     tm["customers"] = clock() - t0
     t0 = clock()
     orders, tickets, drop_day = run_purchases(rng, sc, cal, ids, lat)
@@ -157,6 +169,8 @@ def generate_block(args: tuple) -> dict:
     pipe_out = dict(pipe)
     pipe_out.update(product_line=Coded(pipe["product_line"], PRODUCT_LINES), expected_close_day=pipe["expected_day"])
     cust["acquisition_day"] = lat["acq_day"]
+    mkt = cost_records(sc, ids, lat, orders, campaign_spend, b, seed)
+    mkt_out = dict(mkt, programme=Coded(mkt["programme"], PROGRAMMES), region=REGIONS[mkt["region"]])
     parts = {
         "customers": cust,
         "truth": truth,
@@ -164,6 +178,7 @@ def generate_block(args: tuple) -> dict:
         "support_tickets": tickets_out,
         "complaints": complaints,
         "sales_pipeline": pipe_out,
+        "marketing_costs": mkt_out,
     }
     root = Path(root)
     rows = {}

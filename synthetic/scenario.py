@@ -237,7 +237,7 @@ class Purchase(_Section):
         0.12,
         ge=0.001,
         le=0.99,
-        description="Mean chance that a customer becomes inactive after a purchase (beta mixing: the p of the MBG/NBD, which allows dropout right after the first purchase). This is the base rate; a bad support experience raises it (see bad_support_dropout_multiplier). [B2, B5, B7]",
+        description="Mean chance that a customer becomes inactive after a purchase (beta mixing: the p of the MBG/NBD, which allows dropout right after the first purchase). This is the base rate outside the relationship programme (marketing.relationship_dropout_ratio scales it for enrolled customers); a bad support experience raises it (see bad_support_dropout_multiplier). [B2, B5, B7]",
     )
     dropout_concentration: float = Field(
         8.0,
@@ -256,6 +256,54 @@ class Purchase(_Section):
     )
     initial_share: float = Field(
         0.25, ge=0, le=0.9, description="Share of customers already active on the first day. [B2]"
+    )
+
+
+class Marketing(_Section):
+    """Marketing costs and the relationship programme (B4, B6): acquisition campaigns and the payoff of invested relationships."""
+
+    campaign_share: float = Field(
+        0.5,
+        ge=0.05,
+        le=0.95,
+        description="Share of each year's new customers won by acquisition campaigns (the rest arrive organically). [B4]",
+    )
+    campaign_budget_dispersion: float = Field(
+        0.6,
+        ge=0.05,
+        le=2,
+        description="Log-sd of the campaign budget across (region, month) cells within a year: the variation chapter 02 uses to estimate the cost per acquired customer. [B4]",
+    )
+    acquisition_cost_per_customer: float = Field(
+        1500.0,
+        gt=0,
+        le=1e6,
+        description="Campaign spend (USD) per customer it wins: each cell's new customers rise by one per this much spend. Chapter 02 estimates it by regression across cells. [B4]",
+    )
+    relationship_programme_reach: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Share of relationship-minded customers (besides key accounts, who are all enrolled) that the firm enrols in its relationship programme. [B6, B4]",
+    )
+    relationship_programme_mistarget: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of transactional customers enrolled in the relationship programme by mistake. [B6]",
+    )
+    relationship_dropout_ratio: float = Field(
+        0.6,
+        ge=0.05,
+        le=3,
+        description="The relationship payoff: an enrolled customer's drop-out chance after each purchase, relative to what it would be outside the programme (1 = no payoff). [B6, B4]",
+    )
+    relationship_cost_per_year: float = Field(
+        12.0,
+        ge=0,
+        le=1e6,
+        description="Programme spend (USD) per enrolled customer-year, from enrolment to two years after the last purchase. "
+        "The default is set so that, with the default payoff, acquiring a customer costs about 5x what keeping one costs (B4), in expectation. [B4]",
     )
 
 
@@ -567,6 +615,7 @@ class Scenario(_Section):
     segments: Segments = Field(default_factory=Segments)
     spend: Spend = Field(default_factory=Spend)
     purchase: Purchase = Field(default_factory=Purchase)
+    marketing: Marketing = Field(default_factory=Marketing)
     channels: Channels = Field(default_factory=Channels)
     support: Support = Field(default_factory=Support)
     outsourcing: Outsourcing = Field(default_factory=Outsourcing)

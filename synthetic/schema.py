@@ -334,6 +334,41 @@ TABLES: dict[str, tuple[str, list[Col]]] = {
             Col("cost_index", F, "multiplier", "Price level relative to the market cost.", ge=0),
         ],
     ),
+    "marketing_costs": (
+        "Marketing cost records (B4, B6): acquisition-campaign spend per region and month, and relationship-programme spend per enrolled customer and calendar year.",
+        [
+            Col("cost_id", I64, "id", "Cost record key."),
+            Col(
+                "programme",
+                S,
+                "",
+                "acquisition_campaign or relationship_programme.",
+                isin=("acquisition_campaign", "relationship_programme"),
+            ),
+            Col(
+                "month_date",
+                D,
+                "date",
+                "Campaigns: first day of the month of spend; programme: first day of the calendar year (or of the record).",
+            ),
+            Col(
+                "region",
+                S,
+                "",
+                "US census region of the campaign or of the enrolled customer.",
+                isin=("Northeast", "Midwest", "South", "West"),
+            ),
+            Col("customer_id", I64, "id", "Enrolled customer (programme rows); null for campaign rows.", nullable=True),
+            Col(
+                "days_covered",
+                I32,
+                "days",
+                "Programme rows: days of the year the customer was enrolled; 0 for campaigns.",
+                ge=0,
+            ),
+            Col("cost_usd", F, "USD", "Spend.", ge=0),
+        ],
+    ),
     "truth": (
         "Latent traits, planted: open only in 'check against the truth'.",
         [
@@ -356,7 +391,14 @@ TABLES: dict[str, tuple[str, list[Col]]] = {
             ),
             Col("initial_customer", B, "", "Already a customer on the first day."),
             Col("purchase_rate_per_year", F, "1/year", "Poisson purchase rate while active.", ge=0),
-            Col("dropout_p", F, "probability", "Base chance of becoming inactive after a purchase.", ge=0, le=1),
+            Col(
+                "dropout_p",
+                F,
+                "probability",
+                "Chance of becoming inactive after a purchase (relationship-programme payoff included; bad support raises it further).",
+                ge=0,
+                le=1,
+            ),
             Col("spend_level", F, "multiplier", "Spend level (mean 1) that sets order size.", ge=0),
             Col(
                 "dropout_date", D, "date", "Day the customer became inactive; null if active at the end.", nullable=True

@@ -152,12 +152,14 @@ def compress(*cols: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarra
 # --------------------------------------------------------------------------- Hessian / covariance
 
 
-def fd_hessian(grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, rel_step: float = 1e-5) -> np.ndarray:
-    """Hessian by central differences of an analytic gradient (natural parameters)."""
+def fd_hessian(
+    grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, rel_step: float = 1e-5, abs_step: float = 0.0
+) -> np.ndarray:
+    """Hessian by central differences of an analytic gradient (step ``rel_step |theta_i| + abs_step``)."""
     k = theta.size
     H = np.empty((k, k))
     for i in range(k):
-        h = rel_step * max(abs(theta[i]), 1e-8)
+        h = rel_step * max(abs(theta[i]), 1e-8) + abs_step
         up = theta.copy()
         dn = theta.copy()
         up[i] += h
@@ -224,7 +226,10 @@ def warn_at_bound(z: np.ndarray, names: tuple[str, ...], model: str, stacklevel:
 def multistart(negll, starts, maxiter: int, error: str):
     """Minimise ``negll`` (value, gradient) over log-parameters from several starts with L-BFGS-B.
 
-    Keeps the best finite optimum; stops early once one converges with a flat gradient.
+    Keeps the best finite optimum; stops early once one has a flat gradient. L-BFGS-B's own
+    ``success`` flag is not trusted here: at an optimum on a flat, well-scaled surface its line
+    search can end "ABNORMAL" (SciPy >= 1.15) although the gradient is zero to rounding, so
+    convergence is judged by :func:`newton_polish` from the gradient and Hessian.
     Raises ``ValueError(error)`` if no start gives a finite likelihood.
     """
     best = None
@@ -239,11 +244,83 @@ def multistart(negll, starts, maxiter: int, error: str):
         )
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
             best = res
-        if best is not None and best.success and np.max(np.abs(best.jac)) < 1e-6:
+        if best is not None and np.max(np.abs(best.jac)) < GRAD_TOL:
             break
     if best is None:
         raise ValueError(error)
     return best
+
+
+def trust_newton(negll, hess, starts, error: str):
+    """Minimise ``negll`` over log-parameters by trust-region Newton steps with an exact Hessian.
+
+    ``negll(z)`` gives (value, gradient), ``hess(z)`` the Hessian. Keeps the best finite
+    optimum over ``starts``; stops once one has a flat gradient. SciPy's ``trust-exact``
+    handles indefinite Hessians far from the optimum.
+    """
+    best = None
+    for z0 in starts:
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(
+                lambda z: negll(z)[0],
+                z0,
+                jac=lambda z: negll(z)[1],
+                hess=hess,
+                method="trust-exact",
+                options={"gtol": GRAD_TOL / 10, "maxiter": 200},
+            )
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
+            best = res
+        if best is not None and np.max(np.abs(best.jac)) < GRAD_TOL:
+            break
+    if best is None:
+        raise ValueError(error)
+    return best
+
+
+# Convergence: the gradient of the *mean* negative log-likelihood with respect to the
+# log-parameters (scale-free, per customer) must be below this in every coordinate.
+GRAD_TOL = 1e-6
+
+
+def newton_polish(
+    negll: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    z: np.ndarray,
+    hess: Callable[[np.ndarray], np.ndarray] | None = None,
+    max_steps: int = 8,
+) -> tuple[np.ndarray, float, np.ndarray, bool]:
+    """Newton steps on ``negll`` (mean negative log-likelihood, its gradient) from ``z``.
+
+    ``hess(z)`` is the Hessian of ``negll`` in ``z`` (default: central differences of the
+    gradient). A step is halved until the objective does not rise; the iteration stops when
+    ``max|gradient| < GRAD_TOL`` with a positive-definite Hessian (converged) or after
+    ``max_steps``. Returns ``(z, value, gradient, converged)``.
+    """
+    if hess is None:
+
+        def hess(zz: np.ndarray) -> np.ndarray:
+            return fd_hessian(lambda v: negll(v)[1], zz, rel_step=0.0, abs_step=1e-5)
+
+    f, g = negll(z)
+    for _ in range(max_steps + 1):
+        H = hess(z)
+        pd_ok = bool(np.all(np.isfinite(H))) and np.all(np.linalg.eigvalsh(0.5 * (H + H.T)) > 0)
+        if pd_ok and np.max(np.abs(g)) < GRAD_TOL:
+            return z, f, g, True
+        if not pd_ok:
+            break
+        step = -np.linalg.solve(H, g)
+        t = 1.0
+        while t > 1e-4:
+            zn = np.clip(z + t * step, -LOG_BOUND, LOG_BOUND)
+            fn, gn = negll(zn)
+            if np.isfinite(fn) and fn <= f + 1e-15 * max(1.0, abs(f)):
+                break
+            t *= 0.5
+        else:
+            break
+        z, f, g = zn, fn, gn
+    return z, f, g, False
 
 
 class Optimum(NamedTuple):
@@ -266,16 +343,20 @@ def maximise(
     model: str,
     error: str,
     stacklevel: int = 2,
+    ll_hess: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Optimum:
     """Maximum likelihood over log-parameters, with standard errors.
 
     ``ll_grad(theta, want_grad=True)`` returns the total log-likelihood and its gradient
     in the natural parameters. The mean negative log-likelihood (total / ``n``) is
-    minimised by :func:`multistart` from ``starts`` (log-parameters); a parameter at the
-    search bound gives a warning. Standard errors come from the inverse observed
-    information, the Hessian by central differences of the analytic gradient. Warnings
-    name ``model``; ``stacklevel`` is theirs as seen from the function that calls this one
-    (2: its caller).
+    minimised by :func:`multistart` from ``starts`` (log-parameters), then polished by
+    Newton steps (:func:`newton_polish`); the fit counts as converged when the gradient
+    per customer in the log-parameters is below ``GRAD_TOL`` and the Hessian is positive
+    definite there, whatever L-BFGS-B's own flag said. A parameter at the search bound
+    gives a warning. Standard errors come from the inverse observed information: the
+    analytic Hessian ``ll_hess(theta)`` (natural parameters) when given, else central
+    differences of the analytic gradient. Warnings name ``model``; ``stacklevel`` is theirs
+    as seen from the function that calls this one (2: its caller).
     """
     k = len(names)
 
@@ -287,22 +368,44 @@ def maximise(
             return np.inf, np.zeros(k)
         return -ll / n, -(g * th) / n
 
-    best = multistart(negll, starts, maxiter, error)
-    warn_at_bound(best.x, names, model, stacklevel=stacklevel + 2)
-    theta = np.exp(best.x)
-
     def grad_total(th: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             return ll_grad(th)[1]
 
-    H = fd_hessian(grad_total, theta)
+    cache: dict[bytes, np.ndarray] = {}
+
+    def hess_natural(th: np.ndarray) -> np.ndarray:
+        key = th.tobytes()
+        if key not in cache:
+            if ll_hess is not None:
+                with np.errstate(all="ignore"):
+                    cache[key] = ll_hess(th)
+            else:
+                cache[key] = fd_hessian(grad_total, th)
+        return cache[key]
+
+    def hess_z(z: np.ndarray) -> np.ndarray:
+        # d2(-ll/n)/dz dz' = -(diag(th) H diag(th) + diag(th * g)) / n, theta = exp(z)
+        th = np.exp(z)
+        H = hess_natural(th)
+        g = grad_total(th)
+        return -(th[:, None] * H * th[None, :] + np.diag(th * g)) / n
+
+    best = multistart(negll, starts, maxiter, error) if ll_hess is None else trust_newton(negll, hess_z, starts, error)
+    z, _, gz, converged = newton_polish(negll, best.x, hess=hess_z)
+    warn_at_bound(z, names, model, stacklevel=stacklevel + 2)
+    theta = np.exp(z)
+    H = hess_natural(theta)
     cov = covariance(-H, names, model, stacklevel=stacklevel + 2)
     se = np.sqrt(np.diag(cov))
     with np.errstate(all="ignore"):
         ll, _ = ll_grad(theta, want_grad=False)
-    return Optimum(
-        theta=theta, se=se, cov=cov, loglik=float(ll), converged=bool(best.success), message=str(best.message)
+    message = (
+        f"converged: max |gradient| per customer {np.max(np.abs(gz)):.1e} (optimiser: {best.message})"
+        if converged
+        else f"not converged: max |gradient| per customer {np.max(np.abs(gz)):.1e} (optimiser: {best.message})"
     )
+    return Optimum(theta=theta, se=se, cov=cov, loglik=float(ll), converged=converged, message=message)
 
 
 def fit_purchase_model(
@@ -316,11 +419,14 @@ def fit_purchase_model(
     model: str,
     fit_name: str,
     b_starts: tuple[float, float, float],
+    data_class: Any = None,
 ) -> dict[str, Any]:
     """Fit a BG/NBD-type model of (frequency, recency, T) by maximum likelihood.
 
     ``ll_grad(theta, x, t_x, T, w, want_grad=True)`` is the weighted log-likelihood and its
-    gradient in (r, alpha, a, b). Identical ``(frequency, recency, T)`` rows are grouped
+    gradient in (r, alpha, a, b). With ``data_class`` (built from the grouped histories, with
+    ``evaluate(theta, order)`` returning the log-likelihood, gradient and analytic Hessian), the
+    fit uses that instead: Newton-type trust-region steps and an exact observed information. Identical ``(frequency, recency, T)`` rows are grouped
     and weighted by their count, then :func:`maximise` runs from ``initial`` or from three
     default starts (``b_starts``: their values of ``b``).
 
@@ -354,8 +460,24 @@ def fit_purchase_model(
             np.log([0.5, scale / 4.0, 0.5, b2]),
             np.log([2.0, scale * 4.0, 2.0, b3]),
         ]
+    if data_class is not None:
+        data = data_class(xu, txu, Tu, w)
+
+        def ll_fn(th, want_grad=True):
+            # one pass gives value, gradient and Hessian: the trust-region method asks for all three at
+            # each accepted point, so computing them together saves two passes over the histories
+            return data.evaluate(th, 2)[:2]
+
+        def hess_fn(th):
+            return data.evaluate(th, 2)[2]
+    else:
+
+        def ll_fn(th, want_grad=True):
+            return ll_grad(th, xu, txu, Tu, w, want_grad=want_grad)
+
+        hess_fn = None
     opt = maximise(
-        lambda th, want_grad=True: ll_grad(th, xu, txu, Tu, w, want_grad=want_grad),
+        ll_fn,
         starts,
         n,
         maxiter,
@@ -363,6 +485,7 @@ def fit_purchase_model(
         fit_name,
         f"frequency: the {model} likelihood could not be evaluated for these data",
         stacklevel=3,
+        ll_hess=hess_fn,
     )
     return dict(
         params={k: float(v) for k, v in zip(PURCHASE_PARAMS, opt.theta)},

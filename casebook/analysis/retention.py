@@ -74,7 +74,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 from scipy.linalg import eigh_tridiagonal
 from scipy.special import betaln, digamma, gammaln
 
@@ -92,6 +92,7 @@ from ._mle import (
 )
 from .clv import BGNBDResult, _simulate_histories
 from .clv import _p_alive_arrays as _bg_p_alive
+from .intervals import from_draws
 
 __all__ = [
     "MBGNBDResult",
@@ -264,8 +265,8 @@ def ratio_interval(
         d = den[idx].sum(axis=1)
         out[done : done + k] = np.where(d > 0, num[idx].sum(axis=1) / np.where(d > 0, d, 1.0), np.nan)
         done += k
-    lo, hi = np.nanquantile(out, [(1 - level) / 2, (1 + level) / 2])
-    return float(num.sum() / den.sum()), float(lo), float(hi)
+    est, lo, hi = from_draws(num.sum() / den.sum(), out, level=level)  # percentile step: casebook.analysis.intervals
+    return float(est), float(lo), float(hi)
 
 
 # =========================================================================== MBG/NBD
@@ -571,6 +572,61 @@ def _alive_base(model: Any, frequency: Any, recency: Any, T: Any):
     return kind, xu, txu, Tu, pa
 
 
+# Largest number of (history, node) terms kept in memory for the churn what-if (8 bytes each, twice).
+CHURN_CACHE_TERMS = 20_000_000
+
+
+class _ChurnBase:
+    """The active base's churn within ``within`` as a function of the drop-out scale ``k``.
+
+    ``churn(k) = sum_i A_i (1 - exp(-k c_i)) / sum(P(alive))`` over (distinct (x, T), quadrature
+    node) terms: ``A`` = P(alive)-weighted quadrature weight, ``c = lambda p within`` at the node.
+    The terms are computed once per distinct ``x`` (and kept when they fit in
+    ``CHURN_CACHE_TERMS``), so each evaluation is one vectorised pass with its derivative
+    ``sum A c exp(-k c)``: the function is increasing and concave in k, so Newton's method
+    from the right converges monotonically.
+    """
+
+    def __init__(self, model: Any, frequency: Any, recency: Any, T: Any, within: float):
+        kind, xu, _txu, Tu, pa = _alive_base(model, frequency, recency, T)
+        r, alpha, a, b = model.theta
+        codes, (px, pT), _ = compress(xu, Tu)  # churn depends on (x, T) only: sum P(alive) over t_x
+        self.pa_total = float(pa.sum())
+        ppa = np.bincount(codes, weights=pa, minlength=px.size)
+        extra = 1.0 if kind == "mbgnbd" else 0.0
+        n_rate, n_drop = N_CHURN_NODES
+        order = np.argsort(px, kind="stable")
+        xs, starts = np.unique(px[order], return_index=True)
+        bounds = np.append(starts, px.size)
+        self.groups = []
+        for j, xv in enumerate(xs):
+            rows = order[bounds[j] : bounds[j + 1]]
+            u, wu = _gauss_gamma(r + xv, n_rate)
+            p, wp = _gauss_beta(a, b + xv + extra, n_drop)
+            self.groups.append((rows, u, wu, p, wp))
+        self.pT, self.ppa, self.alpha, self.within = pT, ppa, alpha, within
+        self.cache = None
+        if px.size * n_rate * n_drop <= CHURN_CACHE_TERMS:
+            self.cache = [self._terms(g) for g in self.groups]
+
+    def _terms(self, g):
+        rows, u, wu, p, wp = g
+        c = (u[None, :, None] / (self.alpha + self.pT[rows])[:, None, None]) * p[None, None, :] * self.within
+        A = self.ppa[rows][:, None, None] * (wu[:, None] * wp[None, :])[None, :, :]
+        A, c = A.ravel(), c.ravel()
+        return A, A * c, float(A.sum()), c
+
+    def __call__(self, k: float) -> tuple[float, float]:
+        """``(churn(k), d churn / dk)``."""
+        val = der = 0.0
+        for t in self.cache if self.cache is not None else map(self._terms, self.groups):
+            A, Ac, Asum, c = t
+            e = np.exp(-k * c)
+            val += Asum - float(np.sum(A * e))  # element-wise sums: no BLAS threads to wake on a busy machine
+            der += float(np.sum(Ac * e))
+        return val / self.pa_total, der / self.pa_total
+
+
 def _base_churn(model, kind, xu, txu, Tu, pa, within: float, k: float) -> float:
     ch = _expectation(model.theta, kind, xu, txu, Tu, "churn", within, 0.0, k)
     return float(np.dot(pa, ch) / pa.sum())
@@ -593,21 +649,42 @@ def base_churn_rate(
 def dropout_scale_for_churn_cut(model: Any, frequency: Any, recency: Any, T: Any, cut: float, within: float) -> float:
     """The drop-out scale ``k`` that lowers the base's churn rate by ``cut`` (e.g. 0.05 = 5 points).
 
-    Solves ``base_churn_rate(k) = base_churn_rate(1) - cut`` with Brent's method
-    (the churn rate rises monotonically with ``k``).
+    Solves ``base_churn_rate(k) = base_churn_rate(1) - cut`` by Newton's method on the
+    quadrature terms computed once (:class:`_ChurnBase`), warm-started at ``target / churn(1)``;
+    churn is increasing and concave in ``k``, so after the first step the iterates approach the
+    root monotonically from the left; a bisection step is taken whenever an iterate leaves the bracket.
 
     Raises:
         ValueError: if ``cut`` is not between 0 and the current churn rate.
     """
     within = check_nonneg("within", within)
-    kind, xu, txu, Tu, pa = _alive_base(model, frequency, recency, T)
-    base = _base_churn(model, kind, xu, txu, Tu, pa, within, 1.0)
+    f = _ChurnBase(model, frequency, recency, T, within)
+    base, der = f(1.0)
     if not (0 < cut < base):
         raise ValueError(f"cut: must be between 0 and the current churn rate {base:.4f} (got {cut!r})")
     target = base - cut
-    return float(
-        optimize.brentq(lambda k: _base_churn(model, kind, xu, txu, Tu, pa, within, k) - target, 0.0, 1.0, xtol=1e-8)
-    )
+    lo, hi = 0.0, 1.0  # churn(0) = 0 < target < churn(1)
+    # warm start: churn is concave with churn(0) = 0, so churn(k) >= k churn(1) and k0 = target / churn(1)
+    # lies at or right of the root, close to it when churn is nearly linear in k
+    k = target / base
+    val, der = f(k)
+    for _ in range(100):
+        gap = val - target
+        if gap > 0:
+            hi = k
+        else:
+            lo = k
+        if abs(gap) < 1e-12 or hi - lo < 1e-12:
+            break
+        k_new = k - gap / der if der > 0 else 0.5 * (lo + hi)
+        if not (lo < k_new < hi):
+            k_new = 0.5 * (lo + hi)
+        if abs(k_new - k) < 1e-10 * max(k, 1e-12):
+            k = k_new
+            break
+        k = k_new
+        val, der = f(k)
+    return float(k)
 
 
 def oracle_discounted_purchases(
