@@ -37,7 +37,7 @@ from .scenario import LOCALES, PRESETS, Scenario, build_scenario
 from .schema import TABLES
 from .supply import SUPPLY, make_supply
 
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 MAX_CUSTOMERS = 5_000_000
 MAX_WORKERS = 64
 WORLD_TABLES = (
