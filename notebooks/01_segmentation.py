@@ -877,10 +877,11 @@ records.append(
         estimate=cpc_other.estimate,
         ci_low=cpc_other.low,
         ci_high=cpc_other.high,
-        planted=world.planted("contacts.cost_per_contact"),
+        planted=None,
         claimed=None,
         unit="USD",
-        method="ratio of sums, Poisson-weight bootstrap 500",
+        method="accounting: ratio of sums, Poisson-weight bootstrap 500",
+        extra={"note": "an input of cost to serve (booked cost per contact), not an estimate of a mechanism"},
     )
 )
 records.append(
@@ -890,10 +891,11 @@ records.append(
         estimate=cpc_ratio.estimate,
         ci_low=cpc_ratio.low,
         ci_high=cpc_ratio.high,
-        planted=world.planted("contacts.key_cost_multiplier"),
+        planted=None,
         claimed=None,
         unit="ratio",
-        method="ratio of sums, Poisson-weight bootstrap 500",
+        method="accounting: ratio of sums, Poisson-weight bootstrap 500",
+        extra={"note": "an input of cost to serve (booked cost per contact), not an estimate of a mechanism"},
     )
 )
 disc_tab = pd.DataFrame({"log-points": disc_fit.params, "95% low": disc_ci[0], "95% high": disc_ci[1]}).rename(

@@ -317,10 +317,8 @@ MOVED = {
 }
 
 
-# Planted values the notebook's estimate cannot cover until the generator changes (see the chapter's
-# "Check against the truth"): the spend calibration draws one noise term per customer instead of one
-# per order (realised top-20 % share sits ~0.01 below its target), and relationship_size_link is planted
-# per 2.2 ln-employees (calibrate.SIZE_SD), not per realised s.d. of log employees as documented.
+# MOVED shifts every planted cause the chapter estimates (a zero tenure effect among them) and halves the
+# share of wallet in every segment; the chapter's estimates must follow.
 def _run(tmp: Path, data_dir: Path, name: str, overrides: dict) -> dict:
     import papermill as pm
 
