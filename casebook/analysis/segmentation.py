@@ -697,21 +697,35 @@ def fit_p_alive(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarr
     return np.asarray(fit.p_alive(), dtype=float), dict(fit.params)
 
 
+def _poisson1_table(bits: int = 16) -> np.ndarray:
+    """Poisson(1) quantiles at 2**bits equally spaced probabilities: indexing it with uniform integers draws
+    Poisson(1) weights (to within 2**-bits in probability) several times faster than ``Generator.poisson``."""
+    from scipy.stats import poisson
+
+    u = (np.arange(2**bits) + 0.5) / 2**bits
+    return poisson.ppf(u, 1.0).astype(np.float32)
+
+
+_POISSON1_TABLE = _poisson1_table()
+
+
 def bootstrap_top_share(
     values: np.ndarray, frac: float = 0.2, n_boot: int = 1000, seed: int = 0, level: float = 0.95, chunk: int = 50
 ) -> tuple[float, float, float]:
     """:func:`top_share` with a Poisson-weight bootstrap interval: ``(estimate, low, high)``.
 
     Each replicate weights every customer by a Poisson(1) count (the large-sample equivalent of
-    resampling customers); the values are sorted once, so a replicate is two cumulative sums, not a
-    sort. The top ``frac`` of a replicate are the largest customers up to ``frac`` of its total weight.
+    resampling customers), drawn from a quantile table; the values are sorted once, so a replicate is
+    two cumulative sums, not a sort. The top ``frac`` of a replicate are the largest customers up to ``frac`` of its total weight.
     """
     v = np.sort(np.asarray(values, float))[::-1]
     est = top_share(v, frac)
     rng = np.random.default_rng(seed)
     reps = []
     for start in range(0, n_boot, chunk):
-        w = rng.poisson(1.0, size=(min(chunk, n_boot - start), v.size)).astype(np.float32)
+        w = _POISSON1_TABLE[
+            rng.integers(0, _POISSON1_TABLE.size, size=(min(chunk, n_boot - start), v.size), dtype=np.uint16)
+        ]
         cw = np.cumsum(w, axis=1)
         top = cw <= frac * cw[:, -1:]
         wv = w * v.astype(np.float32)
