@@ -8,6 +8,7 @@ runner can spread blocks over machines.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ PER_CUSTOMER_TABLES = (
     "complaints",
     "sales_pipeline",
     "marketing_costs",
+    "wallet_survey",
 )
 
 
@@ -113,6 +115,7 @@ def generate_block(args: tuple) -> dict:
     cust, lat = make_customers(rng, sc, cal, ids, pools)
     # campaigns move acquisitions; the programme's payoff lowers drop-out (own stream: the customer draws stay as they were)
     campaign_spend = apply_marketing(block_seed(seed, MARKETING_BLOCKS, b), sc, seed, ids, cust, lat)
+    lat["ids"] = ids
     tm["customers"] = clock() - t0
     t0 = clock()
     orders, tickets, drop_day = run_purchases(rng, sc, cal, ids, lat)
@@ -138,6 +141,8 @@ def generate_block(args: tuple) -> dict:
     first = np.maximum(lat["acq_day"], 0)
     active_years = np.maximum(last - first, 0) / DAYS_PER_YEAR
     cust["crm_contacts_logged"] = rng.poisson(lat["contact_rate"] * active_years).astype(np.int32)
+    cust["crm_contact_cost_usd"] = contact_costs(rng, sc, cust["crm_contacts_logged"], lat["key"])
+    survey = wallet_survey(rng, sc, lat, drop_day)
     start = sc.world.start
     quad = QUADRANTS[lat["ps"].astype(int) * 2 + lat["rel"].astype(int)]
     truth = {
@@ -179,6 +184,7 @@ def generate_block(args: tuple) -> dict:
         "complaints": complaints,
         "sales_pipeline": pipe_out,
         "marketing_costs": mkt_out,
+        "wallet_survey": survey,
     }
     root = Path(root)
     rows = {}
@@ -201,6 +207,37 @@ def generate_block(args: tuple) -> dict:
         rows[name] = tab.num_rows
         tm[f"write {name}"] = clock() - t0
     return {"block": b, "rows": rows, "demand": component_demand(sc, orders, lat["seg"][order_pos]), "seconds": tm}
+
+
+def contact_costs(rng: np.random.Generator, sc: Scenario, contacts: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Total cost of each customer's CRM contacts (A7): each contact's cost is gamma(4) around the mean,
+    ``contacts.cost_per_contact`` (times ``contacts.key_cost_multiplier`` for key accounts)."""
+    mean = sc.contacts.cost_per_contact * np.where(key, sc.contacts.key_cost_multiplier, 1.0)
+    shape = 4.0 * contacts
+    out = np.zeros(contacts.size)
+    pos = shape > 0
+    out[pos] = rng.gamma(shape[pos], mean[pos] / 4.0)
+    return np.round(out, 2)
+
+
+def wallet_survey(rng: np.random.Generator, sc: Scenario, lat: dict, drop_day: np.ndarray) -> dict:
+    """Buyer survey of the survey year (A12): customers active at its start, sampled at the response rate,
+    state their yearly PC budget across brands (``customers.category_budget``) with log-normal reporting error."""
+    from .customers import category_budget
+
+    w = sc.wallet
+    y0 = day_index(dt.date(w.survey_year, 1, 1), sc.world.start)
+    active = (lat["acq_day"] < y0) & ((drop_day < 0) | (drop_day >= y0))
+    answer = active & (rng.random(active.size) < w.survey_response_rate)
+    yearly = sc.spend.base_order_value * lat["spend"] * lat["lam"]  # expected yearly spend with the firm while active
+    budget = category_budget(sc, lat["seg"], lat["rel"], yearly)
+    sd = w.survey_report_sd
+    stated = budget * np.exp(sd * rng.standard_normal(active.size) - 0.5 * sd * sd)
+    return {
+        "customer_id": lat["ids"][answer],
+        "survey_year": np.full(int(answer.sum()), w.survey_year, np.int16),
+        "pc_budget_usd": np.round(stated[answer], 2),
+    }
 
 
 def component_demand(sc: Scenario, orders: dict, seg: np.ndarray) -> np.ndarray:

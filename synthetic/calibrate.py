@@ -42,7 +42,7 @@ class Calibration:
     spend_sigma: float
     rel_intercept: float
     ps_intercept: float
-    key_threshold: float
+    key_threshold: float  # intercept of the key-account screen (log-odds)
     online_scale: float
     size_mean: float
     size_sd: float
@@ -78,9 +78,10 @@ def draw_segments(rng: np.random.Generator, sc: Scenario, n: int) -> np.ndarray:
     )
 
 
-def key_score(employees: np.ndarray, public: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Key-account screening score: size first, government and education as a special criterion (A2)."""
-    return np.log(employees) + 1.5 * public + 0.5 * noise
+def key_logit(sc: Scenario, employees: np.ndarray, public: np.ndarray) -> np.ndarray:
+    """Key-account screening log-odds without the intercept: size first, government and education as a
+    special criterion (A2). ``segments.key_size_slope`` per ln(employee), ``segments.public_sector_key_bonus`` for public."""
+    return sc.segments.key_size_slope * np.log(employees) + sc.segments.public_sector_key_bonus * public
 
 
 def _bisect(f, lo: float, hi: float, target: float, iters: int = 50, increasing: bool = True) -> float:
@@ -113,22 +114,23 @@ def solve(sc: Scenario) -> Calibration:
     zs = (z - size_mean) / size_sd
     u_rel = rng.random(n)
     link = sc.segments.relationship_size_link
-    rel_c = _bisect(lambda c: (u_rel < expit(c + link * zs)).mean(), -20, 20, sc.segments.relationship_share)
-    rel = u_rel < expit(rel_c + link * zs)
     u_ps = rng.random(n)
     ps_c = _bisect(lambda c: (u_ps < expit(c - 0.5 * z)).mean(), -20, 20, sc.segments.price_sensitive_share)
-    # key accounts: relationship-minded large/public customers above a screening threshold
+    # key accounts: a logistic screen among large customers (size first, public sector at a lower bar);
+    # the intercept is solved for the planted key-account share. Key accounts are relationship-minded.
     public = seg == SEGMENTS.index("public_sector")
-    eligible = rel & (seg >= SEGMENTS.index("large_enterprise"))
-    ks = key_score(emp, public, rng.standard_normal(n))
+    large = seg >= SEGMENTS.index("large_enterprise")
+    u_key = rng.random(n)
+    kl = key_logit(sc, emp, public)
     target_key = sc.segments.key_account_share
-    if eligible.mean() < target_key * 1.05:
+    if large.mean() * 0.95 < target_key:
         raise ParameterError(
             "segments.key_account_share",
-            f"{target_key} is more than the relationship-minded large customers can supply (at most {eligible.mean():.4f} with this mix)",
+            f"{target_key} is more than the large customers can supply (at most {0.95 * large.mean():.4f} with this mix)",
         )
-    thr = _bisect(lambda t: (eligible & (ks > t)).mean(), -10, 30, target_key, increasing=False)
-    key = eligible & (ks > thr)
+    thr = _bisect(lambda c: (large & (u_key < expit(c + kl))).mean(), -60, 60, target_key)
+    key = large & (u_key < expit(thr + kl))
+    rel_c = _bisect(lambda c: ((u_rel < expit(c + link * zs)) | key).mean(), -20, 20, sc.segments.relationship_share)
     # spend heterogeneity: sigma solved so that the top 20 % hold the planted share of revenue
     w = sc.spend.size_weight
     eps = rng.standard_normal(n)

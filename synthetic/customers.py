@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .calibrate import Calibration, acquisition_years, draw_employees, draw_segments, key_score, size_score
+from .calibrate import Calibration, acquisition_years, draw_employees, draw_segments, key_logit, size_score
 from .names import NamePools
 from .scenario import SEGMENTS, Scenario
 from .timeline import DAYS_PER_YEAR
@@ -36,10 +36,13 @@ def make_customers(
     public = seg == SEGMENTS.index("public_sector")
     education = public & (rng.random(n) < sc.segments.education_share_of_public)
     zs = (z - cal.size_mean) / cal.size_sd  # standardised log size
-    rel = rng.random(n) < expit(cal.rel_intercept + sc.segments.relationship_size_link * zs)
+    u_rel = rng.random(n)
     ps = rng.random(n) < expit(cal.ps_intercept - 0.5 * z)
-    eligible = rel & (seg >= SEGMENTS.index("large_enterprise"))
-    key = eligible & (key_score(emp, public, rng.standard_normal(n)) > cal.key_threshold)
+    # key accounts (A2): a logistic screen among large customers on size, with government and education
+    # admitted at a lower bar; key accounts are picked from (and so are) relationship-minded customers
+    large = seg >= SEGMENTS.index("large_enterprise")
+    key = large & (rng.random(n) < expit(cal.key_threshold + key_logit(sc, emp, public)))
+    rel = (u_rel < expit(cal.rel_intercept + sc.segments.relationship_size_link * zs)) | key
     tier = np.where(key, 2, np.where(rel, 1, 0)).astype(np.int8)
     # spend level (mean 1): size explains part of it; key accounts get a boost (A6, A7)
     w = sc.spend.size_weight
@@ -62,8 +65,8 @@ def make_customers(
         seg >= 2, np.where(rng.random(n) < 0.7, 2, 3), np.searchsorted([0.5, 0.85, 0.9], rng.random(n))
     ).astype(np.int8)
     premier = (emp >= sc.channels.premier_min_employees) & (rng.random(n) < 0.8)
-    # CRM contacts logged per year of relationship (A11: reps rewarded for logging contacts)
-    contact_rate = np.where(rel, 6.0, 1.0) * np.where(key, 4.0, 1.0) * np.where(seg >= 2, 1.5, 1.0)
+    contact_rate = contact_rates(sc, rel, key, large)
+    contract = contract_discount_level(rng, sc, emp, rel, key, seg)
     person = rng.integers(0, len(pools.person), n)
     company = rng.integers(0, len(pools.company), n)
     addr = rng.integers(0, len(pools.street), n)
@@ -96,5 +99,52 @@ def make_customers(
         "acq_day": acq_day,
         "premier": premier,
         "contact_rate": contact_rate,
+        "contract": contract,
     }
     return customers, latent
+
+
+def contact_rates(sc: Scenario, rel: np.ndarray, key: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """CRM contacts logged per active year (A11: reps rewarded for logging contacts).
+
+    ``contacts.rate_transactional`` times the relationship, key-account and large-customer multipliers.
+    """
+    c = sc.contacts
+    return (
+        c.rate_transactional
+        * np.where(rel, c.relationship_multiplier, 1.0)
+        * np.where(key, c.key_multiplier, 1.0)
+        * np.where(large, c.large_multiplier, 1.0)
+    )
+
+
+def contract_discount_level(
+    rng: np.random.Generator, sc: Scenario, emp: np.ndarray, rel: np.ndarray, key: np.ndarray, seg: np.ndarray
+) -> np.ndarray:
+    """Log contract-discount level of each account at tenure 0 and one unit (A7); NaN for consumers (list price).
+
+    ln d = ln(base) + size x ln(employees) + relationship x R + key x key + account effect; the order adds
+    tenure and volume terms (``synthetic.orders.contract_discount``).
+    """
+    s = sc.spend
+    lvl = (
+        np.log(s.contract_discount_base)
+        + s.contract_discount_size * np.log(emp)
+        + s.contract_discount_relationship * rel
+        + s.contract_discount_key * key
+        + s.contract_discount_account_sd * rng.standard_normal(len(emp))
+    )
+    return np.where(seg >= SEGMENTS.index("small_business"), lvl, np.nan)
+
+
+def category_budget(sc: Scenario, seg: np.ndarray, rel: np.ndarray, annual_firm_spend: np.ndarray) -> np.ndarray:
+    """Each customer's yearly PC budget across all brands (A12: purchasing power).
+
+    The firm wins a share of it (``wallet.share_by_segment``, times ``wallet.relationship_lift`` for
+    relationship-minded customers, at most 0.95); the budget is the firm's expected yearly spend of the
+    customer divided by that share, so it grows with firm size through the spend level.
+    """
+    w = sc.wallet
+    base = np.array([w.share_by_segment[s] for s in SEGMENTS])[seg]
+    share = np.minimum(base * np.where(rel, w.relationship_lift, 1.0), 0.95)
+    return annual_firm_spend / share

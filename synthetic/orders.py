@@ -83,7 +83,7 @@ def run_purchases(
 def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line) -> dict:
     """Configure one order per purchasing customer (standard items + chosen options, D13)."""
     m = idx.size
-    seg, ps, rel, key = lat["seg"][idx], lat["ps"][idx], lat["rel"][idx], lat["key"][idx]
+    seg, ps, rel = lat["seg"][idx], lat["ps"][idx], lat["rel"][idx]
     year = day / DAYS_PER_YEAR
     # product line: transactional customers stick to one line, relationship customers range wider
     stick = rng.random(m) < np.where(rel, 0.35, 0.75)
@@ -98,19 +98,22 @@ def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_
     memory = (256 * 2 ** (mem_step + cpu // 2)).astype(np.int32)
     storage = (20 * 2 ** (mem_step + cpu // 2)).astype(np.int32)
     warranty = np.where(rng.random(m) < np.where(rel | (seg >= 2), 0.7, 0.3), 3, 1).astype(np.int8)
-    # discounts: price-sensitive customers take promotions; key accounts have contract prices (A7)
+    # discounts: price-sensitive customers take promotions; business accounts have contract prices (A7)
     promo = rng.random(m) < np.where(ps, 0.6, 0.15)
-    discount = np.where(promo, rng.uniform(0.05, 0.15, m), 0.0) + np.where(key, sc.spend.key_account_discount, 0.0)
-    discount = np.round(np.minimum(discount, 0.5), 4)
     # revenue: the customer's spend level times order noise (concentration, A8)
     revenue = sc.spend.base_order_value * lat["spend"][idx] * np.exp(0.25 * rng.standard_normal(m) - 0.03125)
     ref_price = (
         LINE_PRICE[line] * np.array([0.85, 1.0, 1.3])[cpu] * (1 + 0.08 * (warranty == 3)) * 0.93 ** np.maximum(year, 0)
     )
-    units = np.maximum(1, np.rint(revenue / (ref_price * (1 - discount)))).astype(np.int32)
+    units = np.maximum(1, np.rint(revenue / ref_price)).astype(np.int32)
+    tenure = (day - lat["acq_day"][idx]) / DAYS_PER_YEAR
+    contract = contract_discount(sc, lat["contract"][idx], tenure, units)
+    discount = np.where(promo, rng.uniform(0.05, 0.15, m), 0.0) + contract
+    discount = np.round(np.minimum(discount, 0.5), 4)
     unit_price = np.round(revenue / (units * (1 - discount)), 2)
     revenue = np.round(units * unit_price * (1 - discount), 2)
-    cost = np.round(revenue * (1 - sc.spend.margin) * np.exp(0.06 * rng.standard_normal(m)) + 0 * discount, 2)
+    # cost at list value: every point of discount comes out of the margin (A7 cost to serve)
+    cost = np.round(units * unit_price * (1 - sc.spend.margin) * np.exp(0.06 * rng.standard_normal(m) - 0.0018), 2)
     # channel (D9, D10): online share of revenue solved in calibration
     online = rng.random(m) < np.minimum(0.98, cal.online_scale * BASE_ONLINE[seg])
     premier = online & lat["premier"][idx] & (rng.random(m) < sc.channels.premier_use)
@@ -143,6 +146,17 @@ def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_
         "ship_day": ship,
         "payment_day": pay,
     }
+
+
+def contract_discount(sc: Scenario, level: np.ndarray, tenure: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Contract discount of each order (A7): the account's level plus tenure and volume terms, capped at 0.45.
+
+    ``level`` is ln(discount) of the account (NaN = no contract, list price); tenure in years since
+    acquisition; units of the order.
+    """
+    s = sc.spend
+    ln_d = level + s.contract_discount_tenure * np.maximum(tenure, 0) + s.contract_discount_volume * np.log(units)
+    return np.where(np.isnan(ln_d), 0.0, np.minimum(np.exp(np.nan_to_num(ln_d, nan=-50.0)), 0.45))
 
 
 def _tickets(rng, sc: Scenario, orders: dict, seg: np.ndarray) -> dict:

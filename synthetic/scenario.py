@@ -187,6 +187,20 @@ class Segments(_Section):
         le=3,
         description="How strongly firm size raises the chance of relationship orientation (A5: R-type are usually larger); log-odds per standard deviation of ln(employees) across all customers.",
     )
+    key_size_slope: float = Field(
+        1.2,
+        ge=0,
+        le=5,
+        description="Key-account screen (A2: size is the first criterion): log-odds of becoming a key account per ln(employees), among large customers. "
+        "The screen's intercept is solved for key_account_share.",
+    )
+    public_sector_key_bonus: float = Field(
+        1.8,
+        ge=0,
+        le=6,
+        description="Key-account screen (A2: government and education as special criteria): extra log-odds for public-sector customers at a given size. "
+        "1.8 with key_size_slope 1.2 admits a public body like an enterprise exp(1.8/1.2) = 4.5 times its size.",
+    )
 
 
 class Spend(_Section):
@@ -211,13 +225,124 @@ class Spend(_Section):
         description="Mean order revenue (USD) across customers; segment differences come from size through the spend heterogeneity (A6).",
     )
     margin: float = Field(
-        0.18,
+        0.26,
         ge=0.01,
         le=0.9,
-        description="Mean gross margin on revenue (cost = revenue x (1 - margin) with noise). [B1, B3]",
+        description="Mean gross margin at list price, before discounts (cost = list value x (1 - margin) with noise), so promotions and contract discounts "
+        "reduce the margin on revenue: 0.26 at list gives about 0.18 on revenue in the case world. [A7, B1, B3]",
     )
-    key_account_discount: float = Field(
-        0.12, ge=0, lt=0.5, description="Extra negotiated discount for key accounts (A7: online discounted purchasing)."
+    contract_discount_base: float = Field(
+        0.02,
+        gt=0,
+        le=0.2,
+        description="Contract discount (A7: online discounted purchasing) of a one-employee business account, transactional, at tenure 0, on a one-unit order. "
+        "Every business and public-sector account has a contract price (consumers pay list); ln(discount) is linear in the terms below plus an account effect.",
+    )
+    contract_discount_size: float = Field(
+        0.10,
+        ge=0,
+        le=0.5,
+        description="Contract discount: log-points per ln(employees) (A7: bigger accounts negotiate deeper).",
+    )
+    contract_discount_relationship: float = Field(
+        0.25, ge=-1, le=2, description="Contract discount: log-points for relationship-minded accounts (A7)."
+    )
+    contract_discount_key: float = Field(
+        0.35,
+        ge=-1,
+        le=2,
+        description="Contract discount: extra log-points for key accounts (A7: resources for key accounts).",
+    )
+    contract_discount_tenure: float = Field(
+        0.04,
+        ge=-0.2,
+        le=0.3,
+        description="Contract discount: log-points per year since acquisition (A7: longer relationships earn more).",
+    )
+    contract_discount_volume: float = Field(
+        0.08,
+        ge=-0.2,
+        le=0.5,
+        description="Contract discount: log-points per ln(units) of the order (A7: volume pricing).",
+    )
+    contract_discount_account_sd: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Contract discount: s.d. of the account's own effect in log-points (what the negotiation adds). [A7]",
+    )
+
+
+class Contacts(_Section):
+    """CRM contact intensity and its cost (A7 cost to serve, A11 interact)."""
+
+    rate_transactional: float = Field(
+        1.0,
+        gt=0,
+        le=50,
+        description="CRM contacts logged per active year with a small transactional (T-type) customer (A11).",
+    )
+    relationship_multiplier: float = Field(
+        6.0,
+        ge=0.1,
+        le=50,
+        description="Contact rate of relationship-minded customers relative to transactional ones (A11).",
+    )
+    key_multiplier: float = Field(
+        4.0,
+        ge=0.1,
+        le=50,
+        description="Contact rate of key accounts relative to other relationship-minded customers of their size (A7, A11).",
+    )
+    large_multiplier: float = Field(
+        1.5, ge=0.1, le=20, description="Contact rate of large customers relative to small ones of the same type (A11)."
+    )
+    cost_per_contact: float = Field(
+        25.0,
+        gt=0,
+        le=10000,
+        description="Mean cost (USD) of a CRM contact with a customer that is not a key account (A7 cost to serve).",
+    )
+    key_cost_multiplier: float = Field(
+        3.0,
+        ge=0.1,
+        le=50,
+        description="Cost of a key-account contact (account-team time) relative to other contacts (A7).",
+    )
+
+
+class Wallet(_Section):
+    """Customers' PC budgets across all brands and the firm's share of them (A12), with a buyer survey."""
+
+    share_by_segment: dict[str, float] = Field(
+        default_factory=lambda: {
+            "consumer": 0.45,
+            "small_business": 0.35,
+            "large_enterprise": 0.25,
+            "public_sector": 0.30,
+        },
+        description="Share of a transactional customer's PC budget won by the firm, by segment (A12: share of wallet). Each in (0, 0.95].",
+    )
+    relationship_lift: float = Field(
+        1.5,
+        ge=0.2,
+        le=5,
+        description="Share of wallet of relationship-minded customers relative to transactional ones of the same segment (capped at 0.95) (A12).",
+    )
+    survey_year: int = Field(
+        2006, ge=2000, le=2100, description="Calendar year the buyer survey asks about (A12: annual purchasing power)."
+    )
+    survey_response_rate: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="Share of the customers active at the start of the survey year who answer it (A12).",
+    )
+    survey_report_sd: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="Log-normal reporting error of the budget a respondent states (mean-preserving). [A12]",
     )
 
 
@@ -614,6 +739,8 @@ class Scenario(_Section):
     world: World = Field(default_factory=World)
     segments: Segments = Field(default_factory=Segments)
     spend: Spend = Field(default_factory=Spend)
+    contacts: Contacts = Field(default_factory=Contacts)
+    wallet: Wallet = Field(default_factory=Wallet)
     purchase: Purchase = Field(default_factory=Purchase)
     marketing: Marketing = Field(default_factory=Marketing)
     channels: Channels = Field(default_factory=Channels)
@@ -627,6 +754,7 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _cross_checks(self):
+        _check_wallet(self.wallet.share_by_segment, self.world, self.wallet.survey_year)
         if not (self.world.start < self.outsourcing.start < self.world.end):
             raise ValueError(
                 f"outsourcing.start: must lie between world.start ({self.world.start}) and world.end ({self.world.end})"
@@ -665,6 +793,17 @@ class Scenario(_Section):
     def fingerprint(self) -> str:
         """Stable text of every parameter, used in cache keys."""
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def _check_wallet(shares: Mapping[str, float], world: World, year: int) -> None:
+    if set(shares) != set(SEGMENTS):
+        raise ValueError(f"wallet.share_by_segment: needs exactly the segments {list(SEGMENTS)}; got {sorted(shares)}")
+    if any(not (0 < v <= 0.95) for v in shares.values()):
+        raise ValueError("wallet.share_by_segment: every share must be in (0, 0.95]")
+    if not world.start.year < year <= world.end.year:
+        raise ValueError(
+            f"wallet.survey_year: must lie after the first year and within the world ({world.start.year + 1}-{world.end.year}); got {year}"
+        )
 
 
 # ---------------------------------------------------------------------- presets and overrides

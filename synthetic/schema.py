@@ -88,6 +88,13 @@ TABLES: dict[str, tuple[str, list[Col]]] = {
                 "Sales/account contacts logged in the CRM over the customer's life in the window (A11).",
                 ge=0,
             ),
+            Col(
+                "crm_contact_cost_usd",
+                F,
+                "USD",
+                "Cost of those contacts (rep and account-team time), summed (A7 cost to serve).",
+                ge=0,
+            ),
         ],
     ),
     "orders": (
@@ -126,7 +133,13 @@ TABLES: dict[str, tuple[str, list[Col]]] = {
             Col("discount_pct", F, "fraction", "Discount off list (promotion and/or contract price).", ge=0, le=0.5),
             Col("promo_code_used", B, "", "A promotion was taken up (price-sensitive behaviour, A3)."),
             Col("revenue", F, "USD", "units x unit_list_price x (1 - discount_pct).", ge=0),
-            Col("cost", F, "USD", "Cost of goods of the order.", ge=0),
+            Col(
+                "cost",
+                F,
+                "USD",
+                "Cost of goods of the order, at list value: discounts come out of the margin (A7).",
+                ge=0,
+            ),
             Col("promised_ship_date", D, "date", "Ship date quoted to the customer (D14)."),
             Col("ship_date", D, "date", "Actual ship date (D14)."),
             Col("payment_date", D, "date", "Day the customer paid (consumers pay at order; business on terms)."),
@@ -367,6 +380,14 @@ TABLES: dict[str, tuple[str, list[Col]]] = {
                 ge=0,
             ),
             Col("cost_usd", F, "USD", "Spend.", ge=0),
+        ],
+    ),
+    "wallet_survey": (
+        "Buyer survey (A12): customers active at the start of the survey year state their PC budget for that year, all brands.",
+        [
+            Col("customer_id", I64, "id", "Responding customer."),
+            Col("survey_year", I16, "year", "Calendar year the budget is for."),
+            Col("pc_budget_usd", F, "USD", "Stated PC spend for the year across all brands (purchasing power).", ge=0),
         ],
     ),
     "truth": (

@@ -63,7 +63,8 @@ def test_case_world_gives_back_every_planted_expectation(case_world):
     w = case_world
     sc = w.scenario
     assert firm_index_change(w) == pytest.approx(sc.outsourcing.satisfaction_effect, abs=1.0)
-    assert complaint_growth(w) == pytest.approx(sc.outsourcing.complaint_growth, abs=0.10)
+    # ~1,500 complaints at 30,000 customers: the growth's standard error is about 0.065, so +/- 0.15 (~2.3 s.e.)
+    assert complaint_growth(w) == pytest.approx(sc.outsourcing.complaint_growth, abs=0.15)
     assert dsi(w, "build_to_order") == pytest.approx(sc.supply.inventory_days, abs=0.3)
     assert dsi(w, "build_to_stock") == pytest.approx(sc.supply.competitor_inventory_days, rel=0.05)
     assert share(w, False) == pytest.approx(sc.market.share_before, abs=0.004)

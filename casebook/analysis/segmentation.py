@@ -24,6 +24,8 @@ What is here
   between consecutive periods) and :func:`active_share_by_period` with
   :func:`bootstrap_period_share` (a share among each period's active customers,
   averaged over periods, customers resampled).
+- Detection: :func:`detection_weights` (Horvitz-Thompson weights for accounts found
+  only when at least one of their orders was announced, e.g. in a sales pipeline).
 - Clustering: :func:`rfm_table`, :func:`rfm_scores`, :func:`choose_k_by_silhouette`.
 
 Everything is deterministic given its ``seed`` / ``random_state``.
@@ -52,6 +54,7 @@ import pandas as pd
 from scipy.special import expit, xlogy
 
 from .causal import wilson_interval as _wilson
+from .intervals import from_draws as _from_draws
 from .retention import fit_mbgnbd
 
 __all__ = [
@@ -75,6 +78,8 @@ __all__ = [
     "rfm_table",
     "rfm_scores",
     "choose_k_by_silhouette",
+    "detection_weights",
+    "bootstrap_top_share",
 ]
 
 
@@ -500,9 +505,12 @@ def bootstrap_latent_class(
     """Percentile intervals of ``stats(fit, idx)`` over customer-resampled refits.
 
     Each replicate resamples customers (index array ``idx``), refits warm-started from
-    ``fit``'s posterior and calls ``stats(refit, idx)``. Returns an array (n_stats, 2) of
+    ``fit`` (its posterior, class profiles and prior coefficients, so a refit needs a few EM
+    steps, not a cold start) and calls ``stats(refit, idx)``. Returns an array (n_stats, 2) of
     (low, high).
     """
+    from dataclasses import replace
+
     rng = np.random.default_rng(seed)
     n = fit.posterior.size
     reps = []
@@ -511,7 +519,8 @@ def bootstrap_latent_class(
         inds = [_take(i, idx) for i in indicators]
         cov = None if covariates is None else np.asarray(covariates)[idx]
         kn = None if known is None else np.asarray(known, float)[idx]
-        f = fit_latent_class(inds, cov, kn, init=fit.posterior[idx], max_iter=max_iter, tol=tol)
+        warm = replace(fit, posterior=fit.posterior[idx], prior=fit.prior[idx])
+        f = fit_latent_class(inds, cov, kn, init=warm, max_iter=max_iter, tol=tol)
         reps.append(np.asarray(stats(f, idx), float))
     reps = np.array(reps)
     q = (1 - level) / 2
@@ -686,3 +695,65 @@ def fit_p_alive(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarr
         warnings.filterwarnings("ignore", message="fit_mbgnbd: the observed information", category=RuntimeWarning)
         fit = fit_mbgnbd(x, t_x, T)
     return np.asarray(fit.p_alive(), dtype=float), dict(fit.params)
+
+
+def _poisson1_table(bits: int = 16) -> np.ndarray:
+    """Poisson(1) quantiles at 2**bits equally spaced probabilities: indexing it with uniform integers draws
+    Poisson(1) weights (to within 2**-bits in probability) several times faster than ``Generator.poisson``."""
+    from scipy.stats import poisson
+
+    u = (np.arange(2**bits) + 0.5) / 2**bits
+    return poisson.ppf(u, 1.0).astype(np.float32)
+
+
+_POISSON1_TABLE = _poisson1_table()
+
+
+def bootstrap_top_share(
+    values: np.ndarray, frac: float = 0.2, n_boot: int = 1000, seed: int = 0, level: float = 0.95, chunk: int = 50
+) -> tuple[float, float, float]:
+    """:func:`top_share` with a Poisson-weight bootstrap interval: ``(estimate, low, high)``.
+
+    Each replicate weights every customer by a Poisson(1) count (the large-sample equivalent of
+    resampling customers), drawn from a quantile table; the values are sorted once, so a replicate is
+    two cumulative sums, not a sort. The top ``frac`` of a replicate are the largest customers up to ``frac`` of its total weight.
+    """
+    v = np.sort(np.asarray(values, float))[::-1]
+    est = top_share(v, frac)
+    rng = np.random.default_rng(seed)
+    reps = []
+    for start in range(0, n_boot, chunk):
+        w = _POISSON1_TABLE[
+            rng.integers(0, _POISSON1_TABLE.size, size=(min(chunk, n_boot - start), v.size), dtype=np.uint16)
+        ]
+        cw = np.cumsum(w, axis=1)
+        top = cw <= frac * cw[:, -1:]
+        wv = w * v.astype(np.float32)
+        reps.append((wv * top).sum(axis=1, dtype=np.float64) / wv.sum(axis=1, dtype=np.float64))
+    iv = _from_draws(est, np.concatenate(reps), level)
+    return iv.estimate, iv.low, iv.high
+
+
+# --------------------------------------------------------------------------- detection by announced orders
+def detection_weights(orders: np.ndarray, announced: np.ndarray) -> tuple[float, np.ndarray]:
+    """Chance ``f`` that an order is announced, and Horvitz-Thompson weights of the detected accounts.
+
+    An account is *detected* when at least one of its ``orders`` was announced (``announced`` >= 1 of
+    them). Given detection the announced count is a zero-truncated binomial; ``f`` is its maximum-likelihood
+    estimate, and each detected account stands for ``1 / (1 - (1 - f) ** orders)`` accounts (the ones whose
+    orders all went unannounced are missing). Returns ``(f, weights)``.
+    """
+    from scipy.optimize import minimize_scalar
+
+    k = np.asarray(orders, float)
+    a = np.asarray(announced, float)
+    if k.shape != a.shape or k.size == 0:
+        raise ValueError("orders, announced: need two non-empty arrays of the same length")
+    if np.any(a < 1) or np.any(a > k):
+        raise ValueError("announced: every detected account needs 1 <= announced <= orders")
+
+    def nll(f: float) -> float:
+        return -float(np.sum(xlogy(a, f) + xlogy(k - a, 1 - f) - np.log1p(-((1 - f) ** k))))
+
+    f = float(minimize_scalar(nll, bounds=(1e-6, 1 - 1e-9), method="bounded").x)
+    return f, 1.0 / (1.0 - (1.0 - f) ** k)
