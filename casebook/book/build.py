@@ -299,6 +299,7 @@ class BuildPlan:
     out_dir: Path
     data_dir: Path
     pregenerate: bool = True
+    student: str | None = None  # casebook build --student ID: that student's world and edition
 
     def path(self, key: str, chapter: Chapter | None = None, suffix: str = "") -> Path:
         """Output path of a :data:`LAYOUT` entry (per chapter if ``chapter`` is given)."""
@@ -330,6 +331,7 @@ def plan_build(
     only: Iterable[str] | None = None,
     data_dir: str | os.PathLike | None = None,
     pregenerate: bool = True,
+    student: str | None = None,
 ) -> BuildPlan:
     """Check every input and decide each chapter's parameters, before any work.
 
@@ -338,6 +340,10 @@ def plan_build(
     Raises :class:`UsageError` naming the bad option.
     """
     set_values = parse_set(sets)
+    if student is not None:
+        from .editions import student_settings
+
+        set_values = student_settings(student, set_values)  # the student's seed (UsageError if --set seed too)
     profiles = load_profiles(config, profile)
     settings = resolve_settings(profile, profiles, set_values)
     all_chapters = discover_chapters(notebooks_dir)
@@ -392,6 +398,7 @@ def plan_build(
         out_dir=out,
         data_dir=data,
         pregenerate=pregenerate,
+        student=student,
     )
 
 
@@ -845,6 +852,10 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
     scorecard.write_scorecard(rows, out, context=info, problems={k: v for k, v in problems.items() if k not in failed})
     summary = scorecard.summarize(rows)
 
+    from .editions import write_editions  # course editions: student, lecturer, answer key
+
+    editions = write_editions(out, results, info, student=plan.student)
+
     # index and manifest
     chapters_ctx = []
     for r in results:
@@ -859,9 +870,11 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
         build=info,
         chapters=chapters_ctx,
         summary=summary,
+        editions=editions,
     )
     manifest = {
         "build": info,
+        "editions": editions,
         "summary": summary,
         "chapters": [asdict(r) for r in results],
         "failed": [{"chapter": r.name, "error": r.error} for r in results if r.status != "ok"],

@@ -56,6 +56,12 @@ output (under --out, default build/; open index.html):
   results/NN_name.json    each chapter's results records
   assets/                 vendored reveal.js and CSS (works offline)
   build.json              what was built, with which parameters, and what failed
+  editions/student/NN_name.ipynb|html   exercises without solutions (checks kept)
+  editions/lecturer/NN_name.ipynb|html  exercises with solutions
+  answers.html            the answer key: every exercise's right answer in this world
+
+students: --student ID builds that student's world (seed from the id) and edition
+  under build/students/<id>; the same id always gives the same numbers.
 
 data: generated once per build with synthetic.load into --data-dir (default: data/
   beside the notebooks folder, i.e. the repo's git-ignored data/); the chapters
@@ -68,6 +74,7 @@ examples:
   python -m casebook build --profile ci
   python -m casebook build --profile lecture --set seed=3 --out build-lecture
   python -m casebook build --only 03 --set overrides.outsourcing.satisfaction_effect=0
+  python -m casebook build --student "ana.silva@uni.example" --profile ci
 """
 
 
@@ -110,6 +117,11 @@ def make_parser() -> argparse.ArgumentParser:
         "--data-dir", metavar="DIR", help="data cache shared by the chapters (default: data/ beside --notebooks)"
     )
     b.add_argument("--only", nargs="+", metavar="NN", help="build only these chapters (numbers like 02, or names)")
+    b.add_argument(
+        "--student",
+        metavar="ID",
+        help="build one student's edition: the seed comes from the id (any text; default --out build/students/<id>)",
+    )
     b.add_argument("--quiet", action="store_true", help="no progress bars")
 
     e = sub.add_parser(
@@ -141,15 +153,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildError, UsageError, plan_build, run_build
 
     prog = "python -m casebook build"
+    out = args.out
+    if args.student is not None and out == "build":  # a student's edition gets its own folder by default
+        from ..course.students import student_slug
+
+        try:
+            out = str(Path("build") / "students" / student_slug(args.student))
+        except ValueError as exc:
+            _err(prog, f"--student: {str(exc).removeprefix('student_id: ')}")
+            return EXIT_USAGE
     try:
         plan = plan_build(
             profile=args.profile,
             sets=args.sets,
             config=args.config,
-            out_dir=args.out,
+            out_dir=out,
             notebooks_dir=args.notebooks,
             only=args.only,
             data_dir=args.data_dir,
+            student=args.student,
         )
     except UsageError as err:
         _err(prog, str(err))
