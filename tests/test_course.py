@@ -298,6 +298,9 @@ def test_student_build_lecturer_edition_reproduces_the_students_answers(tmp_path
     assert "editions/student/00_crm_database.html" in index and "editions/lecturer/00_crm_database.html" in index
     assert 'href="answers.html"' in index and "ana" in index
     assert (out / "answers.html").is_file() and (out / "editions/student/00_crm_database.html").is_file()
+    assert (
+        "failing-exercises" not in index and json.loads((out / "build.json").read_text())["editions"]["failing"] == []
+    )
 
     key = {c["name"].split()[0]: c for c in editions.answer_key(lecturer)}
     assert key and all(c["status"] == "pass" for c in key.values())

@@ -140,7 +140,14 @@ def write_editions(
         row["n_exercises"] = len(exercises)
         rows.append(row)
         key.append({"name": ch.name, "title": ch.title, "status": ch.status, "exercises": exercises})
-    context = {"chapters": rows, "answers": ANSWERS_PAGE, "student": student, "built_with": built_with}
+    failing = [f"{ch['name']}: {e['name']}" for ch in key for e in ch["exercises"] if e.get("status") != "pass"]
+    context = {
+        "chapters": rows,
+        "answers": ANSWERS_PAGE,
+        "student": student,
+        "built_with": built_with,
+        "failing": failing,  # solutions that fail their own check: a broken exercise, shown on the index
+    }
     render.render_site_page(
         "answers.html.j2",
         out_dir / ANSWERS_PAGE,
