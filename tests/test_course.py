@@ -131,7 +131,7 @@ def test_student_edition_removes_solutions_and_their_outputs():
 
 
 def test_answer_key_page_rows_from_check_outputs():
-    (row,) = editions.answer_key(_toy_notebook())
+    (row,) = editions.answer_key_rows(_toy_notebook())
     assert row["name"] == "9.1 n" and row["expected_text"] == "5" and row["tolerance_text"] == "±10.0% of the value"
     assert row["prompt"].startswith("**9.1.**") and row["solution"] == "answer = 5"
 
@@ -302,7 +302,7 @@ def test_student_build_lecturer_edition_reproduces_the_students_answers(tmp_path
         "failing-exercises" not in index and json.loads((out / "build.json").read_text())["editions"]["failing"] == []
     )
 
-    key = {c["name"].split()[0]: c for c in editions.answer_key(lecturer)}
+    key = {c["name"].split()[0]: c for c in editions.answer_key_rows(lecturer)}
     assert key and all(c["status"] == "pass" for c in key.values())
     ana = synthetic.load(seed=student_seed("ana"), data_dir=course_data, **CI)
     bob = synthetic.load(seed=student_seed("bob"), data_dir=course_data, **CI)

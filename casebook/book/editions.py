@@ -62,7 +62,7 @@ def lecturer_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return copy.deepcopy(nb)
 
 
-def answer_key(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
+def answer_key_rows(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     """Every check in executed ``nb``: name, expected value (this world), tolerance, status, prompt and solution.
 
     Read from the JSON each ``check`` writes beside its text (``casebook.course.check.MIME``).
@@ -136,7 +136,7 @@ def write_editions(
                 "notebook": f"{EDITIONS_DIR}/{edition}/{ch.name}.ipynb",
                 "page": f"{EDITIONS_DIR}/{edition}/{ch.name}.html",
             }
-        exercises = answer_key(nb)
+        exercises = answer_key_rows(nb)
         row["n_exercises"] = len(exercises)
         rows.append(row)
         key.append({"name": ch.name, "title": ch.title, "status": ch.status, "exercises": exercises})
