@@ -1473,3 +1473,144 @@ print(format_key_results(records))
 print(f"python {sys.version.split()[0]}")
 for mod in (np, pd, scipy, statsmodels, sklearn, matplotlib, sns, synthetic):
     print(f"{mod.__name__} {getattr(mod, '__version__', 'n/a')}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked against **your** world: replace `...` with your answer, run the cell, then run the
+# check below it. It prints ✓ when your answer is right for the world these parameters load, or ✗ with a hint.
+# The exercises load the world themselves (`ex_world`), so they run on their own after the parameters cell.
+# Fractions are answered as `0.25`, not `25 %`. Work in your own world with
+# `python -m casebook build --student YOUR_ID`, or set `seed` to `casebook.course.student_seed("YOUR_ID")`.
+
+# %% tags=["exercise"]
+import synthetic
+from casebook.course import answer_key, check
+
+ex_world = synthetic.load(scenario=scenario, seed=seed, n_customers=n_customers, overrides=overrides, data_dir=data_dir)
+print(f"exercises use the world: scenario {scenario}, seed {seed}, {n_customers:,} customers, overrides {overrides}")
+
+# %% [markdown] tags=["exercise"]
+# **01.1 (quick).** What share of your customers are *large* (segment `large_enterprise` or
+# `public_sector`)? It is in the Key results (A1); check it with one line of pandas.
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+seg = ex_world.table("customers", columns=["segment"])["segment"]
+answer = seg.isin(["large_enterprise", "public_sector"]).mean()
+
+# %% tags=["check"]
+check(
+    "01.1 large customers",
+    answer,
+    expected=answer_key("01.1", ex_world),
+    tol=0.002,
+    hint="large = segment large_enterprise or public_sector; divide by all customers (a fraction)",
+)
+
+# %% [markdown] tags=["exercise"]
+# **01.2.** What share of 2000–2008 revenue came from the top 20 % of customers? Rank *all* customers by
+# their revenue (customers who never ordered count with 0) and take the first 20 % of them (rounded down).
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+cust = ex_world.table("customers", columns=["customer_id"])
+rev = ex_world.table("orders", columns=["customer_id", "revenue"]).groupby("customer_id")["revenue"].sum()
+rev = rev.reindex(cust["customer_id"], fill_value=0.0).sort_values(ascending=False)
+answer = rev.iloc[: int(0.2 * len(rev))].sum() / rev.sum()
+
+# %% tags=["check"]
+check(
+    "01.2 top-20 % revenue share",
+    answer,
+    expected=answer_key("01.2", ex_world),
+    tol=0.005,
+    hint="sum revenue per customer (0 for customers without orders), sort descending, divide the top 20 % by the total",
+)
+
+# %% [markdown] tags=["exercise"]
+# **01.3.** Key accounts buy at negotiated contract prices: a discount on an order *without* a promotion
+# code. How many customers have at least one such order?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+o = ex_world.table("orders", columns=["customer_id", "promo_code_used", "discount_pct"])
+answer = o.loc[~o["promo_code_used"] & (o["discount_pct"] > 0), "customer_id"].nunique()
+
+# %% tags=["check"]
+check(
+    "01.3 contract-price customers",
+    answer,
+    expected=answer_key("01.3", ex_world),
+    hint="keep orders with promo_code_used false and discount_pct above 0, then count distinct customer_id",
+)
+
+# %% [markdown] tags=["exercise"]
+# **01.4.** How many times as much revenue does the average large customer bring as the average small
+# one (2000–2008, all customers, 0 for those without orders)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+cust = ex_world.table("customers", columns=["customer_id", "segment"]).set_index("customer_id")
+cust["revenue"] = ex_world.table("orders", columns=["customer_id", "revenue"]).groupby("customer_id")["revenue"].sum()
+cust["revenue"] = cust["revenue"].fillna(0.0)
+mean_rev = cust.groupby(cust["segment"].isin(["large_enterprise", "public_sector"]))["revenue"].mean()
+answer = mean_rev[True] / mean_rev[False]
+
+# %% tags=["check"]
+check(
+    "01.4 large vs small revenue",
+    answer,
+    expected=answer_key("01.4", ex_world),
+    rel=0.01,
+    hint="mean revenue per customer within each size class (customers without orders count as 0), then divide large by small",
+)
+
+# %% [markdown] tags=["exercise"]
+# **01.5 (open).** Load your world again with `overrides={**overrides, "spend.top20_share": 0.6}`. What is the
+# top-20 % revenue share there (as in 01.2)? The override changes no revenue number directly: which mechanism
+# does the generator change to reach it, and what happens to the key accounts' value (A6)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+world_b = synthetic.load(
+    scenario=scenario,
+    seed=seed,
+    n_customers=n_customers,
+    overrides={**overrides, "spend.top20_share": 0.6},
+    data_dir=data_dir,
+)
+
+
+def top20(w):
+    ids = w.table("customers", columns=["customer_id"])["customer_id"]
+    r = w.table("orders", columns=["customer_id", "revenue"]).groupby("customer_id")["revenue"].sum()
+    r = r.reindex(ids, fill_value=0.0).sort_values(ascending=False)
+    return r.iloc[: int(0.2 * len(r))].sum() / r.sum()
+
+
+answer = top20(world_b)
+print(
+    f"top-20 % share: {top20(ex_world):.1%} in your world, {answer:.1%} in the re-run. The generator solves for "
+    "a less dispersed spend level per customer (the cause), so revenue is less concentrated and a key account "
+    "is worth fewer ordinary customers."
+)
+
+# %% tags=["check"]
+check(
+    "01.5 top-20 % share, re-run",
+    answer,
+    expected=answer_key("01.5", ex_world),
+    tol=0.005,
+    hint="load the world with the override, then repeat 01.2 on it",
+)

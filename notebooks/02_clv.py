@@ -1568,3 +1568,142 @@ for name, mod in [
 print(
     f"world: {world.manifest['preset']} preset, seed {seed}, {n_customers:,} customers, generator v{world.manifest['generator_version']}"
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked against **your** world: replace `...` with your answer, run the cell, then run the
+# check below it. It prints ✓ when your answer is right for the world these parameters load, or ✗ with a hint.
+# The exercises load the world themselves (`ex_world`), so they run on their own after the parameters cell.
+# Fractions are answered as `0.25`, not `25 %`. Work in your own world with
+# `python -m casebook build --student YOUR_ID`, or set `seed` to `casebook.course.student_seed("YOUR_ID")`.
+
+# %% tags=["exercise"]
+import synthetic
+from casebook.course import answer_key, check
+
+ex_world = synthetic.load(scenario=scenario, seed=seed, n_customers=n_customers, overrides=overrides, data_dir=data_dir)
+print(f"exercises use the world: scenario {scenario}, seed {seed}, {n_customers:,} customers, overrides {overrides}")
+
+# %% [markdown] tags=["exercise"]
+# **02.1 (quick).** Among customers with at least one order in 2000–2008, what share ordered two or more
+# times?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+n_orders = ex_world.table("orders", columns=["customer_id"])["customer_id"].value_counts()
+answer = (n_orders >= 2).mean()
+
+# %% tags=["check"]
+check(
+    "02.1 repeat buyers",
+    answer,
+    expected=answer_key("02.1", ex_world),
+    tol=0.002,
+    hint="count orders per customer_id in orders (customers without orders are not in it), then the share with 2 or more",
+)
+
+# %% [markdown] tags=["exercise"]
+# **02.2.** What is the mean revenue of an order, in USD (the spend the Gamma-Gamma model describes)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+answer = ex_world.table("orders", columns=["revenue"])["revenue"].mean()
+
+# %% tags=["check"]
+check(
+    "02.2 mean order value",
+    answer,
+    expected=answer_key("02.2", ex_world),
+    rel=0.005,
+    hint="the mean of the revenue column of orders, in USD",
+)
+
+# %% [markdown] tags=["exercise"]
+# **02.3.** Among customers with orders, what share placed their last order before 1 January 2007 (two
+# years or more before the end of the records)? These are the customers a P(alive) model should doubt.
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+last = ex_world.table("orders", columns=["customer_id", "order_date"]).groupby("customer_id")["order_date"].max()
+answer = (last < "2007-01-01").mean()
+
+# %% tags=["check"]
+check(
+    "02.3 lapsed customers",
+    answer,
+    expected=answer_key("02.3", ex_world),
+    tol=0.002,
+    hint="take each customer's latest order_date, then the share before 2007-01-01",
+)
+
+# %% [markdown] tags=["exercise"]
+# **02.4.** Of the customers who ordered in 2005, what share ordered again in 2006 (a simple
+# year-on-year retention rate)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+o = ex_world.table("orders", columns=["customer_id", "order_date"])
+year = o["order_date"].dt.year
+in_2005, in_2006 = set(o.loc[year == 2005, "customer_id"]), set(o.loc[year == 2006, "customer_id"])
+answer = len(in_2005 & in_2006) / len(in_2005)
+
+# %% tags=["check"]
+check(
+    "02.4 retention 2005 to 2006",
+    answer,
+    expected=answer_key("02.4", ex_world),
+    tol=0.002,
+    hint="customers with an order in 2005; of those, the share who also have an order in 2006",
+)
+
+# %% [markdown] tags=["exercise"]
+# **02.5 (open).** Load your world again with `overrides={**overrides, "purchase.dropout_mean": 0.24}` (twice
+# the case's dropout chance after a purchase). What is the 2005 → 2006 retention there (as in 02.4)? Why does it fall
+# by less than the dropout chance doubles, and what would the BG/NBD's *p* estimate?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+world_b = synthetic.load(
+    scenario=scenario,
+    seed=seed,
+    n_customers=n_customers,
+    overrides={**overrides, "purchase.dropout_mean": 0.24},
+    data_dir=data_dir,
+)
+
+
+def retention(w):
+    o = w.table("orders", columns=["customer_id", "order_date"])
+    year = o["order_date"].dt.year
+    a, b = set(o.loc[year == 2005, "customer_id"]), set(o.loc[year == 2006, "customer_id"])
+    return len(a & b) / len(a)
+
+
+answer = retention(world_b)
+base = retention(ex_world)
+print(
+    f"2005 -> 2006 retention: {base:.1%} in your world, {answer:.1%} with dropout_mean 0.24 "
+    f"({'lower' if answer < base else 'not lower'}). Dropout happens only after a purchase, and an active customer "
+    "may not buy in a given year at all, so retention mixes dropout with purchase timing; the MBG/NBD's p would "
+    "estimate the doubled dropout chance."
+)
+
+# %% tags=["check"]
+check(
+    "02.5 retention, re-run",
+    answer,
+    expected=answer_key("02.5", ex_world),
+    tol=0.005,
+    hint="load the world with the override, then repeat 02.4 on it",
+)

@@ -1713,3 +1713,142 @@ for pkg in [
     "papermill",
 ]:
     print(f"{pkg} {md.version(pkg)}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked against **your** world: replace `...` with your answer, run the cell, then run the
+# check below it. It prints ✓ when your answer is right for the world these parameters load, or ✗ with a hint.
+# The exercises load the world themselves (`ex_world`), so they run on their own after the parameters cell.
+# Fractions are answered as `0.25`, not `25 %`. Work in your own world with
+# `python -m casebook build --student YOUR_ID`, or set `seed` to `casebook.course.student_seed("YOUR_ID")`.
+
+# %% tags=["exercise"]
+import synthetic
+from casebook.course import answer_key, check
+
+ex_world = synthetic.load(scenario=scenario, seed=seed, n_customers=n_customers, overrides=overrides, data_dir=data_dir)
+print(f"exercises use the world: scenario {scenario}, seed {seed}, {n_customers:,} customers, overrides {overrides}")
+
+# %% [markdown] tags=["exercise"]
+# **03.1 (quick).** What share of the support tickets opened in 2005 did the outsourced vendor handle?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+t = ex_world.table("support_tickets", columns=["opened_date", "handler"])
+answer = (t.loc[t["opened_date"].dt.year == 2005, "handler"] == "vendor").mean()
+
+# %% tags=["check"]
+check(
+    "03.1 vendor share 2005",
+    answer,
+    expected=answer_key("03.1", ex_world),
+    tol=0.002,
+    hint="tickets with opened_date in 2005; the share whose handler is 'vendor'",
+)
+
+# %% [markdown] tags=["exercise"]
+# **03.2.** In 2005, how many times as long did a customer wait for the vendor as for an in-house
+# agent (mean wait minutes, vendor / in-house)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+t = ex_world.table("support_tickets", columns=["opened_date", "handler", "wait_minutes"])
+wait = t[t["opened_date"].dt.year == 2005].groupby("handler")["wait_minutes"].mean()
+answer = wait["vendor"] / wait["in_house"]
+
+# %% tags=["check"]
+check(
+    "03.2 vendor wait ratio",
+    answer,
+    expected=answer_key("03.2", ex_world),
+    rel=0.01,
+    hint="mean wait_minutes by handler among 2005 tickets, then vendor divided by in_house",
+)
+
+# %% [markdown] tags=["exercise"]
+# **03.3.** The case says complaints rose after the switch (C4). Take the share of tickets that escalated
+# into a complaint, for tickets *opened* in 2005 and in 2003. By what fraction did it change (2005 / 2003 − 1)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+t = ex_world.table("support_tickets", columns=["ticket_id", "opened_date"])
+t["complained"] = t["ticket_id"].isin(ex_world.table("complaints", columns=["ticket_id"])["ticket_id"])
+rate = t.groupby(t["opened_date"].dt.year)["complained"].mean()
+answer = rate[2005] / rate[2003] - 1
+
+# %% tags=["check"]
+check(
+    "03.3 complaint rate change",
+    answer,
+    expected=answer_key("03.3", ex_world),
+    tol=0.01,
+    hint="flag tickets whose ticket_id appears in complaints; compare the flagged share by the year the ticket was opened",
+)
+
+# %% [markdown] tags=["exercise"]
+# **03.4.** By how many index points did the firm's mean survey score change from 2003 to 2005
+# (brand `Dell` in `surveys`, mean score in 2005 minus mean score in 2003)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+s = ex_world.table("surveys", columns=["brand", "interview_date", "score"])
+firm = s[s["brand"] == "Dell"].groupby(s["interview_date"].dt.year)["score"].mean()
+answer = firm[2005] - firm[2003]
+
+# %% tags=["check"]
+check(
+    "03.4 satisfaction change",
+    answer,
+    expected=answer_key("03.4", ex_world),
+    tol=0.02,
+    hint="keep brand == 'Dell', average score by interview year, then 2005 minus 2003",
+)
+
+# %% [markdown] tags=["exercise"]
+# **03.5 (open).** Load your world again with `overrides={**overrides, "outsourcing.satisfaction_effect": 0}`
+# (the switch no longer lowers satisfaction). What is the 2003 → 2005 change of the firm's score there (as in
+# 03.4)? What is left of the change, and why is a before/after difference not the effect of the switch?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+world_b = synthetic.load(
+    scenario=scenario,
+    seed=seed,
+    n_customers=n_customers,
+    overrides={**overrides, "outsourcing.satisfaction_effect": 0},
+    data_dir=data_dir,
+)
+
+
+def change(w):
+    s = w.table("surveys", columns=["brand", "interview_date", "score"])
+    firm = s[s["brand"] == "Dell"].groupby(s["interview_date"].dt.year)["score"].mean()
+    return firm[2005] - firm[2003]
+
+
+answer = change(world_b)
+print(
+    f"2003 -> 2005 change: {change(ex_world):+.2f} points in your world, {answer:+.2f} without the planted effect. "
+    "What is left is survey noise and any trend of the baseline: a before/after difference mixes the switch with "
+    "everything else that changed, which is why chapter 03 uses competitors and the pre-trend as a control."
+)
+
+# %% tags=["check"]
+check(
+    "03.5 satisfaction change, re-run",
+    answer,
+    expected=answer_key("03.5", ex_world),
+    tol=0.05,
+    hint="load the world with the override, then repeat 03.4 on it",
+)

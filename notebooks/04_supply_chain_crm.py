@@ -781,3 +781,140 @@ import scipy
 print(f"python {sys.version.split()[0]}")
 for mod in (np, pd, scipy, matplotlib):
     print(f"{mod.__name__} {mod.__version__}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise is checked against **your** world: replace `...` with your answer, run the cell, then run the
+# check below it. It prints ✓ when your answer is right for the world these parameters load, or ✗ with a hint.
+# The exercises load the world themselves (`ex_world`), so they run on their own after the parameters cell.
+# Fractions are answered as `0.25`, not `25 %`. Work in your own world with
+# `python -m casebook build --student YOUR_ID`, or set `seed` to `casebook.course.student_seed("YOUR_ID")`.
+
+# %% tags=["exercise"]
+import synthetic
+from casebook.course import answer_key, check
+
+ex_world = synthetic.load(scenario=scenario, seed=seed, n_customers=n_customers, overrides=overrides, data_dir=data_dir)
+print(f"exercises use the world: scenario {scenario}, seed {seed}, {n_customers:,} customers, overrides {overrides}")
+
+# %% [markdown] tags=["exercise"]
+# **04.1 (quick).** For orders placed in 2004, how many days on average passed between the order and
+# its shipment?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+o = ex_world.table("orders", columns=["order_date", "ship_date"])
+o = o[o["order_date"].dt.year == 2004]
+answer = (o["ship_date"] - o["order_date"]).dt.days.mean()
+
+# %% tags=["check"]
+check(
+    "04.1 days to ship",
+    answer,
+    expected=answer_key("04.1", ex_world),
+    tol=0.01,
+    hint="ship_date minus order_date in days, averaged over the orders placed in 2004",
+)
+
+# %% [markdown] tags=["exercise"]
+# **04.2.** What share of all orders shipped on or before the date promised to the customer (D14)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+o = ex_world.table("orders", columns=["ship_date", "promised_ship_date"])
+answer = (o["ship_date"] <= o["promised_ship_date"]).mean()
+
+# %% tags=["check"]
+check(
+    "04.2 shipped on time",
+    answer,
+    expected=answer_key("04.2", ex_world),
+    tol=0.002,
+    hint="compare ship_date with promised_ship_date for every order; on or before counts as on time",
+)
+
+# %% [markdown] tags=["exercise"]
+# **04.3.** Days of supply for the firm's CPUs in 2005: mean CPUs on hand at day end divided by the mean
+# CPUs consumed a day (`inventory_daily`, pipeline `build_to_order`, category `cpu`).
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+inv = ex_world.table("inventory_daily")
+cpu = inv[(inv["pipeline"] == "build_to_order") & (inv["category"] == "cpu") & (inv["date"].dt.year == 2005)]
+answer = cpu["on_hand_units"].mean() / cpu["consumed_units"].mean()
+
+# %% tags=["check"]
+check(
+    "04.3 CPU days of supply",
+    answer,
+    expected=answer_key("04.3", ex_world),
+    rel=0.01,
+    hint="filter inventory_daily to build_to_order, cpu and 2005; divide mean on_hand_units by mean consumed_units",
+)
+
+# %% [markdown] tags=["exercise"]
+# **04.4.** What share of the firm's component purchase orders (pipeline `build_to_order`) arrived on or
+# before the promised delivery date (D8)?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+po = ex_world.table("purchase_orders", columns=["pipeline", "delivery_date", "promised_delivery_date"])
+po = po[po["pipeline"] == "build_to_order"]
+answer = (po["delivery_date"] <= po["promised_delivery_date"]).mean()
+
+# %% tags=["check"]
+check(
+    "04.4 suppliers on time",
+    answer,
+    expected=answer_key("04.4", ex_world),
+    tol=0.002,
+    hint="purchase orders of the build_to_order pipeline; the share with delivery_date <= promised_delivery_date",
+)
+
+# %% [markdown] tags=["exercise"]
+# **04.5 (open).** Load your world again with `overrides={**overrides, "supply.on_time_rate": 0.8}`. What
+# share of orders ships on time there (as in 04.2)? Which records would a customer-facing CRM need so that the
+# sales rep knows about a late order before the customer calls?
+
+# %% tags=["student"]
+answer = ...  # your answer
+
+# %% tags=["solution"]
+world_b = synthetic.load(
+    scenario=scenario,
+    seed=seed,
+    n_customers=n_customers,
+    overrides={**overrides, "supply.on_time_rate": 0.8},
+    data_dir=data_dir,
+)
+
+
+def on_time(w):
+    o = w.table("orders", columns=["ship_date", "promised_ship_date"])
+    return (o["ship_date"] <= o["promised_ship_date"]).mean()
+
+
+answer = on_time(world_b)
+print(
+    f"shipped on time: {on_time(ex_world):.1%} in your world, {answer:.1%} with the on-time rate planted at 80 %. "
+    "A CRM that reads the order's promised and planned ship dates (and the parts' purchase orders) can warn the "
+    "rep before the promise is missed."
+)
+
+# %% tags=["check"]
+check(
+    "04.5 shipped on time, re-run",
+    answer,
+    expected=answer_key("04.5", ex_world),
+    tol=0.005,
+    hint="load the world with the override, then repeat 04.2 on it",
+)

@@ -11,12 +11,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ANALYSIS = ROOT / "casebook" / "analysis"
 BOOK = ROOT / "casebook" / "book"
+COURSE = ROOT / "casebook" / "course"
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 # what each side may not import (top-level module names)
 FORBIDDEN = {
     "analysis": {"papermill", "nbformat", "nbconvert", "nbclient", "jinja2", "jupytext", "casebook.book"},
     "book": {"scipy", "statsmodels", "sklearn"},
+    "course": {
+        "scipy",
+        "statsmodels",
+        "sklearn",
+        "papermill",
+        "nbformat",
+        "nbconvert",
+        "nbclient",
+        "jupytext",
+        "casebook.book",
+        "casebook.analysis",
+    },
 }
 
 
@@ -49,7 +62,7 @@ def violations(side: str, folder: Path, root: Path = ROOT) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize("side,folder", [("analysis", ANALYSIS), ("book", BOOK)])
+@pytest.mark.parametrize("side,folder", [("analysis", ANALYSIS), ("book", BOOK), ("course", COURSE)])
 def test_each_side_keeps_to_its_concern(side, folder):
     assert violations(side, folder) == []
 

@@ -325,6 +325,7 @@ class BuildPlan:
     pregenerate: bool = True
     lanes: int | str = "auto"  # chapters executed at once (see casebook.book.lanes.choose_lanes)
     pdf: bool = True  # print PDF handouts at the end (casebook/book/pdf.py); --no-pdf turns it off
+    student: str | None = None  # casebook build --student ID: that student's world and edition
 
     def path(self, key: str, chapter: Chapter | None = None, suffix: str = "") -> Path:
         """Output path of a :data:`LAYOUT` entry (per chapter if ``chapter`` is given)."""
@@ -358,6 +359,7 @@ def plan_build(
     pregenerate: bool = True,
     lanes: int | str = "auto",
     pdf: bool = True,
+    student: str | None = None,
 ) -> BuildPlan:
     """Check every input and decide each chapter's parameters, before any work.
 
@@ -369,6 +371,10 @@ def plan_build(
     if lanes != "auto" and (isinstance(lanes, bool) or not isinstance(lanes, int) or not 1 <= lanes <= 8):
         raise UsageError("--lanes", f"must be 'auto' or a whole number from 1 to 8 (got {lanes!r})")
     set_values = parse_set(sets)
+    if student is not None:
+        from .editions import student_settings
+
+        set_values = student_settings(student, set_values)  # the student's seed (UsageError if --set seed too)
     profiles = load_profiles(config, profile)
     settings = resolve_settings(profile, profiles, set_values)
     all_chapters = discover_chapters(notebooks_dir)
@@ -430,6 +436,7 @@ def plan_build(
         pregenerate=pregenerate,
         lanes=lanes,
         pdf=pdf,
+        student=student,
     )
 
 
@@ -990,6 +997,10 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
     )
     summary = scorecard.summarize(rows)
 
+    from .editions import write_editions  # course editions: student, lecturer, answer key
+
+    editions = write_editions(out, results, info, student=plan.student)
+
     # index and manifest
     chapters_ctx = []
     for r in results:
@@ -1007,9 +1018,11 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
         chapters=chapters_ctx,
         summary=summary,
         pdfs=build_handouts(out, results, enabled=plan.pdf, log=say),  # {} with --no-pdf or without Chromium
+        editions=editions,
     )
     manifest = {
         "build": info,
+        "editions": editions,
         "summary": summary,
         "chapters": [asdict(r) for r in results],
         "failed": [{"chapter": r.name, "error": r.error} for r in results if r.status != "ok"],

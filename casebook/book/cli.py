@@ -58,6 +58,12 @@ output (under --out, default build/; open index.html):
                           (skipped with a message when Chromium is missing; --no-pdf)
   assets/                 vendored reveal.js, MathJax, CSS and JS (works offline)
   build.json              what was built, with which parameters, and what failed
+  editions/student/NN_name.ipynb|html   exercises without solutions (checks kept)
+  editions/lecturer/NN_name.ipynb|html  exercises with solutions
+  answers.html            the answer key: every exercise's right answer in this world
+
+students: --student ID builds that student's world (seed from the id) and edition
+  under build/students/<id>; the same id always gives the same numbers.
 
 data: generated once per build with synthetic.load into --data-dir (default: data/
   beside the notebooks folder, i.e. the repo's git-ignored data/); the chapters
@@ -71,6 +77,7 @@ examples:
   python -m casebook build --profile ci
   python -m casebook build --profile lecture --set seed=3 --out build-lecture
   python -m casebook build --only 03 --set overrides.outsourcing.satisfaction_effect=0
+  python -m casebook build --student "ana.silva@uni.example" --profile ci
 """
 
 
@@ -119,6 +126,11 @@ def make_parser() -> argparse.ArgumentParser:
         type=lambda v: v if v == "auto" else int(v) if v.isdigit() else v,
         metavar="N",
         help="chapters run at once, 1 to 8, or 'auto': one per core while memory allows (default: auto)",
+    )
+    b.add_argument(
+        "--student",
+        metavar="ID",
+        help="build one student's edition: the seed comes from the id (any text; default --out build/students/<id>)",
     )
     b.add_argument("--quiet", action="store_true", help="no progress bars")
     b.add_argument("--no-pdf", action="store_true", help="skip the PDF handouts (pdf/; printed with headless Chromium)")
@@ -196,17 +208,27 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildError, UsageError, plan_build, run_build
 
     prog = "python -m casebook build"
+    out = args.out
+    if args.student is not None and out == "build":  # a student's edition gets its own folder by default
+        from ..course.students import student_slug
+
+        try:
+            out = str(Path("build") / "students" / student_slug(args.student))
+        except ValueError as exc:
+            _err(prog, f"--student: {str(exc).removeprefix('student_id: ')}")
+            return EXIT_USAGE
     try:
         plan = plan_build(
             profile=args.profile,
             sets=args.sets,
             config=args.config,
-            out_dir=args.out,
+            out_dir=out,
             notebooks_dir=args.notebooks,
             only=args.only,
             data_dir=args.data_dir,
             lanes=args.lanes,
             pdf=not args.no_pdf,
+            student=args.student,
         )
     except UsageError as err:
         _err(prog, str(err))
