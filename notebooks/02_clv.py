@@ -1474,8 +1474,9 @@ plt.show()
 
 # %% [markdown]
 # Finally the oracle: the customer equity we would compute knowing every customer's latent rate, drop-out
-# chance, spend level and whether they are still active (the planted margin and mean order value, and the
-# same ten years and discount rate).
+# chance, spend level and whether they are still active (the planted mean order revenue, the margin measured
+# on revenue above, and the same ten years and discount rate). The world plants its margin at list price and
+# draws discounts per account, so the margin on revenue is an outcome, read from the orders like the estimate's.
 
 # %%
 tr = truth.reindex(now.index)
@@ -1486,7 +1487,7 @@ oracle_clv = (
     oracle_purchases
     * tr["spend_level"].to_numpy()
     * world.planted("spend.base_order_value")
-    * world.planted("spend.margin")
+    * margin
 )
 oracle_equity = float(oracle_clv.sum())
 print(

@@ -51,8 +51,35 @@ theme.use()
 pd.set_option("display.width", 120)
 records: list = []
 
+# %% tags=["worlds"]
+# Two more worlds appear later: a no-vendor twin (section 7) and the other preset (section 11). Declared here
+# from the parameters alone, so a build generates all three before any chapter runs.
+worlds = {
+    "twin": {
+        "n_customers": min(n_customers, 5_000),  # its surveys do not depend on the number of customers
+        "overrides": overrides
+        | {
+            "outsourcing.vendor_share": 0.0,
+            "outsourcing.satisfaction_effect": 0.0,
+            "outsourcing.complaint_growth": 0.0,
+        },
+    },
+    "alt": {
+        "scenario": "history" if scenario == "case" else "case",
+        "n_customers": min(n_customers, 5_000),
+        "overrides": {},
+    },
+}
+this_world = {
+    "scenario": scenario,
+    "seed": seed,
+    "n_customers": n_customers,
+    "overrides": overrides,
+    "data_dir": data_dir,
+}
+
 # %%
-world = synthetic.load(scenario=scenario, seed=seed, n_customers=n_customers, overrides=overrides, data_dir=data_dir)
+world = synthetic.load(**this_world)
 customers = world.table("customers", columns=["customer_id", "segment"])
 tickets = world.table("support_tickets").merge(customers, on="customer_id", how="left")
 complaints = world.table("complaints")
@@ -933,15 +960,8 @@ else:
 # generated small (its surveys do not depend on the number of customers).
 
 # %%
-twin_n = min(n_customers, 5_000)
-twin = synthetic.load(
-    scenario=scenario,
-    seed=seed,
-    n_customers=twin_n,
-    data_dir=data_dir,
-    overrides=overrides
-    | {"outsourcing.vendor_share": 0.0, "outsourcing.satisfaction_effect": 0.0, "outsourcing.complaint_growth": 0.0},
-)
+twin_n = worlds["twin"]["n_customers"]
+twin = synthetic.load(**(this_world | worlds["twin"]))
 twin_iv = outsourcing.twin_effect(surveys, twin.table("surveys"), switch_month, win_end)
 forest = dict(eff["effects"]) | {"twin world (no vendor)": twin_iv}
 forest_df = pd.DataFrame(
@@ -1475,8 +1495,8 @@ display(
 # construction; the estimates show what the designs can and cannot separate in such a world.
 
 # %%
-other = "history" if scenario == "case" else "case"
-alt = synthetic.load(scenario=other, seed=seed, n_customers=min(n_customers, 5_000), data_dir=data_dir)
+other = worlds["alt"]["scenario"]
+alt = synthetic.load(**(this_world | worlds["alt"]))
 
 
 def story(w):

@@ -138,6 +138,15 @@ class CompetitorIndex(_Keyed):
     Other: float = Field(ge=0, le=100, description="Other brands' index.")
 
 
+class SegmentWalletShares(_Keyed):
+    """Share of a transactional customer's PC budget the firm wins, by segment (each in [0.01, 0.95])."""
+
+    consumer: float = Field(ge=0.01, le=0.95, description="Consumers' share of wallet.")
+    small_business: float = Field(ge=0.01, le=0.95, description="Small businesses' share of wallet.")
+    large_enterprise: float = Field(ge=0.01, le=0.95, description="Large enterprises' share of wallet.")
+    public_sector: float = Field(ge=0.01, le=0.95, description="Public-sector customers' share of wallet.")
+
+
 class World(_Section):
     """Calendar of the world."""
 
@@ -314,14 +323,11 @@ class Contacts(_Section):
 class Wallet(_Section):
     """Customers' PC budgets across all brands and the firm's share of them (A12), with a buyer survey."""
 
-    share_by_segment: dict[str, float] = Field(
-        default_factory=lambda: {
-            "consumer": 0.45,
-            "small_business": 0.35,
-            "large_enterprise": 0.25,
-            "public_sector": 0.30,
-        },
-        description="Share of a transactional customer's PC budget won by the firm, by segment (A12: share of wallet). Each in (0, 0.95].",
+    share_by_segment: SegmentWalletShares = Field(
+        default_factory=lambda: SegmentWalletShares(
+            consumer=0.45, small_business=0.35, large_enterprise=0.25, public_sector=0.30
+        ),
+        description="Share of a transactional customer's PC budget won by the firm, by segment (A12: share of wallet). Each in [0.01, 0.95].",
     )
     relationship_lift: float = Field(
         1.5,
@@ -754,7 +760,7 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _cross_checks(self):
-        _check_wallet(self.wallet.share_by_segment, self.world, self.wallet.survey_year)
+        _check_wallet(self.world, self.wallet.survey_year)
         if not (self.world.start < self.outsourcing.start < self.world.end):
             raise ValueError(
                 f"outsourcing.start: must lie between world.start ({self.world.start}) and world.end ({self.world.end})"
@@ -795,11 +801,7 @@ class Scenario(_Section):
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
-def _check_wallet(shares: Mapping[str, float], world: World, year: int) -> None:
-    if set(shares) != set(SEGMENTS):
-        raise ValueError(f"wallet.share_by_segment: needs exactly the segments {list(SEGMENTS)}; got {sorted(shares)}")
-    if any(not (0 < v <= 0.95) for v in shares.values()):
-        raise ValueError("wallet.share_by_segment: every share must be in (0, 0.95]")
+def _check_wallet(world: World, year: int) -> None:
     if not world.start.year < year <= world.end.year:
         raise ValueError(
             f"wallet.survey_year: must lie after the first year and within the world ({world.start.year + 1}-{world.end.year}); got {year}"

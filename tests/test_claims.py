@@ -13,6 +13,8 @@ from synthetic.scenario import build_scenario, preset_overrides
 NOT_CASE_NUMBERS = {
     "outsourcing.start": "a date the case gives only as 'early 2000s' (C1)",
     "supply.price_erosion_weekly": "the public record's ~1 % a week (D4), not the case's",
+    "crisis.wait_multiplier": "a calibrated cause of C6's crisis (the case gives an outcome: 3 million links)",
+    "crisis.recovery_wait_multiplier": "a calibrated cause of C7's recovery (the case gives no number)",
 }
 
 

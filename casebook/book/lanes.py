@@ -27,7 +27,17 @@ from typing import Any
 import nbformat
 
 WORLD_KEYS = ("scenario", "seed", "n_customers", "overrides")
-SAFE_BUILTINS = {"dict": dict, "list": list, "tuple": tuple, "str": str, "int": int, "float": float, "bool": bool}
+SAFE_BUILTINS = {
+    "dict": dict,
+    "list": list,
+    "tuple": tuple,
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "min": min,
+    "max": max,
+}
 
 
 class WorldsCellError(ValueError):

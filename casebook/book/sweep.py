@@ -150,7 +150,9 @@ def run_sweep(plan: SweepPlan, progress: bool = True, log: Callable[[str], None]
             if cp.problem:
                 failure_line = cp.problem
             else:
-                failure = execute_notebook(cp.chapter.path, nb_path, cp.parameters, bp.settings.timeout, False)
+                failure = execute_notebook(
+                    cp.chapter.path, nb_path, cp.parameters, bp.settings.timeout, False, cwd=bp.out_dir
+                )
                 failure_line = failure.line() if failure else ""
             if failure_line:
                 failures.append({"seed": seed, "chapter": cp.chapter.name, "error": failure_line})
