@@ -451,7 +451,15 @@ def placebo_date_test(y: Any, break_at: Any, min_side: int = 12, pre_only: bool 
     else:
         # fake dates inside the pre-period, each tested on the pre-period alone (no fake
         # window straddles the real switch); the real date is tested on the whole series
-        _candidates(v.size, pos, min_side)
+        # the real date is tested on the whole series: it needs min_side periods before it and a few
+        # (3, for a variance) after it; a comparison window ended by a later event may be short
+        if isinstance(min_side, bool) or not isinstance(min_side, (int, np.integer)) or min_side < 2:
+            raise ValueError(f"min_side: must be a whole number >= 2 (got {min_side!r})")
+        if pos < min_side or v.size - pos < 3:
+            raise ValueError(
+                f"break_at: the real break (position {pos} of {v.size}) needs min_side={min_side} periods "
+                "before it and 3 after it"
+            )
         fake = np.arange(min_side, pos - min_side + 1)
         d_f, t_f = _shift_stats(v[:pos], fake) if fake.size else (np.array([]), np.array([]))
         d_r, t_r = _shift_stats(v, np.array([pos]))
