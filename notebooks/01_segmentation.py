@@ -1403,7 +1403,13 @@ realised = {
 print("realised in this world's truth table: " + ", ".join(f"{k} {v:.2%}" for k, v in realised.items()))
 key_found = float((truth.loc[cust["key"], "tier"] == "key").mean()) if cust["key"].any() else float("nan")
 key_recall = float(cust.loc[truth["tier"] == "key", "key"].mean())
-check.style.format({"estimate": "{:.4g}", "ci_low": "{:.4g}", "ci_high": "{:.4g}", "planted": "{:.4g}"})
+misses = check.loc[check["inside"] == False, ["claim", "quantity", "estimate", "ci_low", "ci_high", "planted"]]  # noqa: E712
+print(f"planted values outside their 95 % intervals: {len(misses)} of {len(check)}")
+misses.style.format({"estimate": "{:.4g}", "ci_low": "{:.4g}", "ci_high": "{:.4g}", "planted": "{:.4g}"})
+
+# %% tags=["notes"]
+# every planted value beside its estimate (the slide shows the misses)
+print(check.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(15, 5.8))

@@ -8,8 +8,8 @@
 
   // The first number in a cell ("1,234.5", "-0.12", "28.2 %"), or NaN.
   function number(s) {
-    var m = s.replace(/[\u2212\u2013]/g, "-").replace(/(\d),(?=\d{3}\b)/g, "$1").match(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/i);
-    return m ? parseFloat(m[0]) : NaN;
+    var m = s.replace(/[\u2212\u2013]/g, "-").replace(/(\d),(?=\d{3}\b)/g, "$1").match(/^\s*\(?\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)/i);
+    return m ? parseFloat(m[1]) : NaN;  // a cell that starts with a number ("A1 ..." is text)
   }
 
   function options(select, values, label) {
