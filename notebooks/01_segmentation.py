@@ -165,7 +165,7 @@ display(
 )
 
 n = len(cust)
-share_large, lo, hi = seg.wilson_interval(int((cust["size_class"] == "large").sum()), n)
+share_large, lo, hi = intervals.wilson(int((cust["size_class"] == "large").sum()), n)
 mix = world.planted("segments.mix")
 records.append(
     Record(

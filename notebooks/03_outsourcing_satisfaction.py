@@ -40,7 +40,7 @@ import statsmodels.formula.api as smf
 from IPython.display import Markdown, display
 
 import synthetic
-from casebook.analysis import causal, clv, outsourcing, theme
+from casebook.analysis import causal, clv, intervals, outsourcing, theme
 from casebook.analysis.params import check_parameters
 from casebook.analysis.results import Record, format_key_results, no_data_record, write_results
 from synthetic.market import expected_index_shift
@@ -129,7 +129,7 @@ public_events = {
 
 post_out = tickets[(tickets["opened_date"] >= switch) & tickets["segment"].isin(outsourced)]
 k_vendor, n_out = int((post_out["handler"] == "vendor").sum()), len(post_out)
-lo, hi = causal.wilson_interval(k_vendor, n_out)
+_, lo, hi = intervals.wilson(k_vendor, n_out)
 print(f"first vendor-handled ticket: {switch:%Y-%m-%d}")
 print(
     f"outsourced segments: {', '.join(outsourced)}; kept in-house: {', '.join(in_house_segments)}"
@@ -1189,7 +1189,7 @@ no_ticket_rep = (no_ticket["next_order"] - no_ticket["order_date"]) <= horizon
 fig, ax = plt.subplots()
 for csat, row in rates.iterrows():
     p = row["sum"] / row["size"]
-    lo_, hi_ = causal.wilson_interval(row["sum"], row["size"])
+    _, lo_, hi_ = intervals.wilson(row["sum"], row["size"])
     ax.errorbar(
         [csat],
         [100 * p],

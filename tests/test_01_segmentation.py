@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
+from casebook.analysis import intervals
 from casebook.analysis import segmentation as seg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,26 +54,17 @@ def test_top_share_rejects_bad_input():
 
 
 # --------------------------------------------------------------------------- intervals
-def test_wilson_interval_known_values_and_edges():
-    p, lo, hi = seg.wilson_interval(93, 100)
-    assert p == 0.93 and lo == pytest.approx(0.8625, abs=2e-3) and hi == pytest.approx(0.9657, abs=2e-3)
-    p0, lo0, hi0 = seg.wilson_interval(0, 50)
-    assert p0 == 0 and lo0 == 0 and 0 < hi0 < 0.1
-    with pytest.raises(ValueError):
-        seg.wilson_interval(5, 3)
-
-
-def test_bootstrap_interval_covers_a_planted_top_share_and_is_seeded():
+def test_bootstrap_covers_a_planted_top_share_and_is_seeded():
     rng = np.random.default_rng(1)
     alpha = 2.0
     v = rng.pareto(alpha, 20_000) + 1
-    est, lo, hi = seg.bootstrap_interval(v, seg.top_share, n_boot=300, seed=3)
+    est, lo, hi = intervals.bootstrap(v, seg.top_share, n_boot=300, seed=3)
     assert lo < est < hi
     assert lo - 0.01 < 0.2 ** (1 - 1 / alpha) < hi + 0.01
-    assert seg.bootstrap_interval(v, seg.top_share, n_boot=300, seed=3) == (est, lo, hi)
+    assert tuple(intervals.bootstrap(v, seg.top_share, n_boot=300, seed=3)) == (est, lo, hi)
     # 2-d input: one row per unit
     a = np.column_stack([v, rng.random(v.size) < 0.3])
-    est2, lo2, hi2 = seg.bootstrap_interval(a, lambda m: m[m[:, 1] == 1, 0].sum() / m[:, 0].sum(), n_boot=200)
+    est2, lo2, hi2 = intervals.bootstrap(a, lambda m: m[m[:, 1] == 1, 0].sum() / m[:, 0].sum(), n_boot=200)
     assert lo2 < 0.3 < hi2
 
 
@@ -442,7 +434,7 @@ def test_poisson_weight_top_share_interval_matches_the_resampling_bootstrap():
     resampling bootstrap's interval at classroom size: each endpoint within a quarter of its half-width."""
     rng = np.random.default_rng(11)
     v = np.exp(1.6 * rng.standard_normal(20_000)) * (rng.random(20_000) < 0.95)
-    ref = seg.bootstrap_interval(v, seg.top_share, n_boot=1000, seed=1)
+    ref = tuple(intervals.bootstrap(v, seg.top_share, n_boot=1000, seed=1))
     new = seg.bootstrap_top_share(v, 0.2, n_boot=1000, seed=1)
     half = (ref[2] - ref[1]) / 2
     assert new[0] == pytest.approx(ref[0], rel=1e-12)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from casebook.analysis import causal
+from casebook.analysis import causal, intervals
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_outsourcing_satisfaction.ipynb"
 
@@ -425,14 +425,18 @@ def test_weighted_share_covers_a_planted_unit_share():
 
 
 def test_wilson_interval_edges():
-    lo, hi = causal.wilson_interval(0, 50)
+    _, lo, hi = intervals.wilson(0, 50)
     assert lo == 0 and 0 < hi < 0.1
-    lo, hi = causal.wilson_interval(50, 50)
+    _, lo, hi = intervals.wilson(50, 50)
     assert hi == 1 and 0.9 < lo < 1
-    lo, hi = causal.wilson_interval(900, 1000)
+    _, lo, hi = intervals.wilson(900, 1000)
     assert lo < 0.9 < hi and hi - lo == pytest.approx(2 * 1.96 * np.sqrt(0.09 / 1000), rel=0.02)
+    p, lo, hi = intervals.wilson(93, 100)
+    assert p == 0.93 and lo == pytest.approx(0.8625, abs=2e-3) and hi == pytest.approx(0.9657, abs=2e-3)
     with pytest.raises(ValueError):
-        causal.wilson_interval(5, 0)
+        intervals.wilson(5, 0)
+    with pytest.raises(ValueError):
+        intervals.wilson(5, 3)
 
 
 # --------------------------------------------------------------------------- the notebook (slow)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 from html.parser import HTMLParser
@@ -65,6 +66,8 @@ def _build_args(notebooks: Path, out: Path, data: Path) -> list[str]:
         str(out),
         "--data-dir",
         str(data),
+        "--lanes",
+        "2",
         "--quiet",
     ]
 
@@ -441,3 +444,30 @@ def test_slides_keep_headings_and_move_prose_to_notes():
     out = prepare_slides(nb)
     kinds = [(c.source.splitlines()[0], c.metadata.slideshow["slide_type"]) for c in out.cells]
     assert kinds == [("## 2 · Days of supply", "slide"), ("**Question.** A long reading.", "notes")]
+
+
+def test_chapters_in_threads_each_run_in_their_own_folder(tmp_path):
+    """Build lanes run chapters in threads: each kernel starts in its own working folder and the
+    build process's folder never changes (papermill's ``cwd`` would chdir the whole process)."""
+    import threading
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os, pathlib\npathlib.Path('where.txt').write_text(os.getcwd())")]
+    src = tmp_path / "where.ipynb"
+    nbformat.write(nb, src)
+    here = os.getcwd()
+    folders = [tmp_path / f"lane{i}" for i in range(3)]
+    failures = []
+
+    def run(folder):
+        folder.mkdir()
+        failures.append(build.execute_notebook(src, folder / "out.ipynb", None, 120, False, cwd=folder))
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in folders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == [None, None, None] and os.getcwd() == here
+    for f in folders:
+        assert (f / "where.txt").read_text() == str(f.resolve())

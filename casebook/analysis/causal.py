@@ -23,8 +23,8 @@ What is here
   periods' sampling errors.
 - :func:`rate_change`: relative change of an event rate (complaints per ticket)
   from a Poisson / quasi-Poisson GLM with an exposure offset.
-- :func:`weighted_share` and :func:`wilson_interval`: a share (e.g. a market
-  share of units) and a proportion, with 95 % intervals.
+- :func:`weighted_share`: a share (e.g. a market share of units) with its 95 % interval
+  (a plain proportion: :func:`casebook.analysis.intervals.wilson`).
 - :func:`simulate_its`, :func:`simulate_counts` and :func:`simulate_panel`: data
   with a planted effect (or none), for teaching and for the tests.
 
@@ -89,7 +89,6 @@ __all__ = [
     "simulate_its",
     "simulate_panel",
     "weighted_share",
-    "wilson_interval",
 ]
 
 #: HAC lag window used by the chapter (months). Newey-West errors run small in short
@@ -646,10 +645,6 @@ def rate_change(
 
 
 # --------------------------------------------------------------------------- shares
-def wilson_interval(k: Any, n: Any, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval ``(low, high)`` for a proportion ``k / n`` (see :func:`intervals.wilson`)."""
-    iv = intervals.wilson(k, n, level)
-    return iv.low, iv.high
 
 
 def weighted_share(is_member: Any, weights: Any = None, level: float = 0.95) -> tuple[float, float, float, float]:

@@ -3,8 +3,7 @@
 What is here
 ------------
 - Concentration: :func:`top_share`, :func:`lorenz_curve`, :func:`gini`.
-- Intervals: :func:`wilson_interval` (a share of customers),
-  :func:`bootstrap_interval` (any statistic of one array, customers resampled),
+- Intervals (shares and single statistics: :mod:`casebook.analysis.intervals`):
   :func:`bootstrap_ratio_of_sums` (e.g. revenue per customer-year of one group
   over another's).
 - Latent classes: :func:`fit_latent_class` fits a two-class model to observed
@@ -53,7 +52,6 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, xlogy
 
-from .causal import wilson_interval as _wilson
 from .intervals import from_draws as _from_draws
 from .retention import fit_mbgnbd
 
@@ -61,8 +59,6 @@ __all__ = [
     "top_share",
     "lorenz_curve",
     "gini",
-    "wilson_interval",
-    "bootstrap_interval",
     "bootstrap_ratio_of_sums",
     "Binomial",
     "Poisson",
@@ -123,31 +119,6 @@ def gini(values: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- intervals
-def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
-    """Share ``k / n`` with its Wilson score interval: ``(share, low, high)``.
-
-    The interval is :func:`casebook.causal.wilson_interval`'s.
-    """
-    lo, hi = _wilson(k, n, level)
-    return float(k / n), lo, hi
-
-
-def bootstrap_interval(
-    values: np.ndarray, stat: Callable[[np.ndarray], float], n_boot: int = 1000, seed: int = 0, level: float = 0.95
-) -> tuple[float, float, float]:
-    """Statistic of ``values`` with a percentile bootstrap interval (units resampled with replacement).
-
-    ``values`` is 1-d (one value per unit) or 2-d (one row per unit, e.g. revenue and a group flag).
-    Returns ``(estimate, low, high)``. Seeded, so the same call gives the same interval.
-    """
-    v = np.asarray(values)
-    m = len(v)
-    rng = np.random.default_rng(seed)
-    est = float(stat(v))
-    reps = np.array([stat(v[rng.integers(0, m, m)]) for _ in range(n_boot)])
-    a = (1 - level) / 2
-    lo, hi = np.quantile(reps, [a, 1 - a])
-    return est, float(lo), float(hi)
 
 
 def _boot_weights(n: int, n_boot: int, rng: np.random.Generator, chunk: int) -> np.ndarray:

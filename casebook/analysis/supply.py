@@ -3,8 +3,7 @@
 The lesson (which records to join, which definition to use and why) stays in
 the notebook; this module holds the small, tested pieces it leans on:
 
-- intervals: :func:`mean_ci` (Student t across periods), :func:`wilson_ci`
-  (a share), :func:`bootstrap_ratio_ci` (ratio of sums, resampling units);
+- intervals: :func:`mean_ci` (Student t across periods), :func:`bootstrap_ratio_ci` (ratio of sums, resampling units);
 - inventory: :func:`days_of_supply`, :func:`period_days_of_supply`,
   :func:`inventory_turns`, :func:`turnover_days`;
 - obsolescence and time to market: :func:`erosion_loss_share`,
@@ -27,6 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import intervals
+
 Z95 = 1.959963984540054
 
 
@@ -43,18 +44,6 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float,
     m = float(x.mean())
     half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     return m, m - half, m + half
-
-
-def wilson_ci(successes: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
-    """Share ``successes / n`` with the Wilson score interval: ``(share, low, high)``."""
-    from .intervals import wilson
-
-    if n <= 0:
-        raise ValueError("wilson_ci needs n > 0")
-    if not 0 <= successes <= n:
-        raise ValueError("successes must be between 0 and n")
-    iv = wilson(successes, n, level)
-    return float(successes / n), float(iv.low), float(iv.high)
 
 
 def bootstrap_ratio_ci(
@@ -230,7 +219,7 @@ def on_time_share(promised, actual) -> tuple[float, float, float]:
     p = pd.Series(promised).to_numpy()
     a = pd.Series(actual).to_numpy()
     ok = a <= p
-    return wilson_ci(int(ok.sum()), int(ok.size))
+    return tuple(intervals.wilson(int(ok.sum()), int(ok.size)))
 
 
 # --------------------------------------------------------------------------- forecasting with CRM signals

@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -646,14 +647,24 @@ def inline_matplotlib_env():
     A shell or test runner with ``MPLBACKEND=agg`` would otherwise give chapters
     without figures; kernels inherit this process's environment.
     """
-    old = os.environ.get("MPLBACKEND")
-    if old is not None:
-        os.environ["MPLBACKEND"] = INLINE_BACKEND
+    # chapters run in threads (build lanes): the first one in sets the variable, the last one out restores it
+    with _MPL_ENV_LOCK:
+        if _MPL_ENV_USERS[0] == 0:
+            _MPL_ENV_USERS[1] = os.environ.get("MPLBACKEND")
+            if _MPL_ENV_USERS[1] is not None:
+                os.environ["MPLBACKEND"] = INLINE_BACKEND
+        _MPL_ENV_USERS[0] += 1
     try:
         yield
     finally:
-        if old is not None:
-            os.environ["MPLBACKEND"] = old
+        with _MPL_ENV_LOCK:
+            _MPL_ENV_USERS[0] -= 1
+            if _MPL_ENV_USERS[0] == 0 and _MPL_ENV_USERS[1] is not None:
+                os.environ["MPLBACKEND"] = _MPL_ENV_USERS[1]
+
+
+_MPL_ENV_LOCK = threading.Lock()
+_MPL_ENV_USERS: list = [0, None]  # threads inside inline_matplotlib_env, MPLBACKEND before the first
 
 
 def execute_notebook(
@@ -685,7 +696,9 @@ def execute_notebook(
                 parameters=dict(parameters or {}),
                 kernel_name=KERNEL_NAME,
                 progress_bar=progress,
-                cwd=str(cwd or input_path.parent),
+                # the kernel's working folder, set for the kernel alone: papermill's own ``cwd`` changes
+                # the whole process's folder, which races when chapters run in threads (build lanes)
+                resources={"metadata": {"path": str(Path(cwd or input_path.parent).resolve())}},
                 execution_timeout=timeout,
                 request_save_on_cell_execute=True,
             )
@@ -962,6 +975,9 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
                 ) + f"rendering failed: {type(exc).__name__}: {exc}"
         if res_path.is_file():
             result.results = _rel(res_path, out)
+        elif result.status == "ok":  # ran, but its records are not where the build asked for them
+            result.status = "failed"
+            result.error = f"ran without error but wrote no results file at results_path ({_rel(res_path, out)})"
         result.seconds = round(run_seconds + time.time() - t0, 1)
         if result.status != "ok":
             say(f"FAILED {ch.name}: {result.error}")
