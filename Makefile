@@ -55,8 +55,9 @@ notebooks: $(STAMP) ## sync text twins (.py -> .ipynb), re-execute the chapters 
 lecture: setup ## build the casebook at lecture size (1,000,000 customers) into build/lecture
 	$(BIN)/python -m casebook build --profile lecture --out build/lecture
 
-bench: $(STAMP) ## speed figures: generator at 1,000,000 customers, CLV fit at 1,000,000 customers
+bench: $(STAMP) ## speed figures at 1,000,000 customers: generator, its bare floor, CLV fits beside lifetimes
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_floor.py
 	$(BIN)/python benchmarks/bench_clv.py
 
 lab: $(STAMP) ## open the chapters in JupyterLab
