@@ -292,10 +292,21 @@ display(
     )
 )
 
-# %% [markdown] tags=["notes"]
-# Not every big firm is a key account: the case picks key accounts *from R-type customers*, and relationship
-# orientation is not in the customer table. Section 3 infers it. Discounts do not reveal key accounts here:
-# every business and public-sector account buys at a negotiated contract price (section 5).
+# %% tags=["notes"]
+n_bus_ordering = int(np.isin(business_ids, orders["customer_id"].unique()).sum())
+n_bus_contract = int(np.isin(contract_buyers, business_ids).sum())
+n_key_contract = int(cust.loc[np.intersect1d(contract_buyers, cust.index), "key"].sum())
+contract_share = n_bus_contract / max(n_bus_ordering, 1)
+display(
+    Markdown(
+        "Not every big firm is a key account: the case picks key accounts *from R-type customers*, and relationship "
+        "orientation is not in the customer table. Section 3 infers it. "
+        f"Of the {n_bus_ordering:,} business and public-sector customers with orders, {n_bus_contract:,} "
+        f"({contract_share:.0%}) bought at a negotiated contract price (a discount without a promotion; section 5), "
+        f"and {n_key_contract:,} of those are key accounts: discounts "
+        f"{'do not reveal key accounts here' if contract_share > 0.5 and n_key_contract < 0.5 * n_bus_contract else 'single out key accounts only in part'}."
+    )
+)
 
 # %% [markdown]
 # ## 2 · Concentration: the 80/20 rule (A8) and the customers who bring the sales (A9)
@@ -368,13 +379,40 @@ ax.legend(loc="lower right")
 casebook.analysis.theme.source_note(ax)
 plt.show()
 
-# %% [markdown]
-# **Reading.** The Lorenz curve bows far above the diagonal: revenue is concentrated. The printed
-# top-20 % share sits beside the case's 80 % and the public record's 67-73 %; the interval is narrow at
-# classroom size, so the question is not noise but which world we are in (re-run with
-# `overrides={"spend.top20_share": 0.7}` to see a "public record" world). A9's sentence ("data mining finds
-# the customers who bring 10 %-20 % of sales") reads best as "the 10-20 % of customers who bring most
-# sales": the top tenth alone already brings the share printed above.
+# %%
+PUBLIC_RECORD = (0.67, 0.73)  # the measured Pareto ratios cited above
+case_in = top20[1] <= 0.80 <= top20[2]
+public_in = top20[1] <= PUBLIC_RECORD[1] and PUBLIC_RECORD[0] <= top20[2]
+if case_in and public_in:
+    which_world = "is too wide to tell the case's world from the public record's"
+elif case_in or public_in:
+    which_world = (
+        f"holds {'the case' if case_in else 'the public record'}'s value and excludes "
+        f"{'the public record' if case_in else 'the case'}'s, so the question is not noise but which world we are in: "
+        f"this one is {'the case' if case_in else 'the public record'}'s"
+    )
+else:
+    closer = (
+        "the case's 80 %"
+        if abs(top20[0] - 0.80) < abs(top20[0] - np.mean(PUBLIC_RECORD))
+        else "the public record's 67-73 %"
+    )
+    which_world = f"holds neither value; the estimate lies {'above' if top20[0] > 0.80 else 'below'} 80 % and is closer to {closer}"
+display(
+    Markdown(
+        f"**Reading.** The Lorenz curve bows {'far ' if gini >= 0.5 else ''}above the diagonal (Gini {gini:.2f}): revenue "
+        f"is {'highly concentrated' if gini >= 0.5 else 'concentrated, but moderately'}. The top 20 % of customers bring "
+        f"{top20[0]:.1%} of revenue [{top20[1]:.1%}, {top20[2]:.1%}], against the case's 80 % and the public record's "
+        f'67-73 %; the interval {which_world} (re-run with `overrides={{"spend.top20_share": 0.7}}` to see a '
+        f'"public record" world). A9\'s sentence ("data mining finds the customers who bring 10 %-20 % of sales") '
+        + (
+            'reads best as "the 10-20 % of customers who bring most sales": '
+            if top20[0] > 0.5
+            else 'cannot be read as "the 10-20 % of customers who bring most sales" here: '
+        )
+        + f"the top tenth alone brings {top10[0]:.1%} of revenue, and 80 % of revenue needs the top {need80:.1%} of customers."
+    )
+)
 
 # %% [markdown]
 # ## 3 · The 2 × 2: price sensitivity and relationship orientation from behaviour (A3-A5)
@@ -649,21 +687,63 @@ casebook.analysis.theme.source_note(ax)
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
-# **Reading.** Both axes separate cleanly in behaviour (the BIC prefers two classes to one by a wide margin
-# for each), and the estimated shares of price-sensitive and relationship-minded customers are printed with
-# their intervals. The share of R-type customers rises steeply with firm size (A5: "usually larger"), and
-# price sensitivity falls with size: large customers are mostly relationship-minded and less often
-# price-driven, small ones the reverse.
-#
-# **The case texts contradict themselves on R-type customers (A5).** One passage of 001 says R-type
-# customers care about relationship *as well as* price; a later passage defines R-type as relationship-
-# minded and *not* price-sensitive, and even calls the business-like customers T-type. The data can
-# arbitrate: if R meant "not price-sensitive", the price-sensitive share among R-type customers would be
-# near zero. The printed share is about half: R-type customers come in both price flavours, as the
-# first passage (and the 2 × 2 of A3) says. (It is a little lower than among T-type customers because larger
-# firms are both more often R-type and slightly less price-sensitive.) Whom to invest in follows the
-# relationship axis, not the price axis.
+# %%
+d_bic = {  # BIC of one class minus BIC of two (smaller is better): above 10 is very strong evidence for two
+    "price": seg.one_class_bic(price_ind) - price_fit.bic,
+    "relationship": seg.one_class_bic(rel_ind) - rel_fit.bic,
+}
+
+
+def bic_words(d):
+    return "by a wide margin" if d > 10 else "narrowly" if d > 0 else "not at all (it prefers one class)"
+
+
+def band_label(b):
+    return f"{b} employee{'' if b == '1' else 's'}"
+
+
+by_size = cust.groupby("size_class")[["p_rel", "p_price"]].mean()
+rel_trend = "rises" if rel_ci[1, 0] > 0 else "falls" if rel_ci[1, 1] < 0 else "shows no clear link"
+price_trend = "falls" if byband["p_price"].iloc[-1] < byband["p_price"].iloc[0] else "rises"
+both_clean = min(d_bic.values()) > 10
+if ps_given_R >= 0.2:
+    arbiter = (
+        f"{'about half' if 0.4 <= ps_given_R <= 0.6 else 'far from zero'}: R-type customers come in both price "
+        "flavours, as the first passage (and the 2 × 2 of A3) says"
+    )
+elif ps_given_R < 0.05:
+    arbiter = "near zero: the second passage's definition fits this world"
+else:
+    arbiter = "a minority but not zero: neither passage fits cleanly"
+display(
+    Markdown(
+        f"**Reading.** {'Both axes separate cleanly in behaviour' if both_clean else 'The two axes do not both separate cleanly in behaviour'}: "
+        f"the BIC prefers two classes to one {bic_words(d_bic['price'])} for price sensitivity (by {d_bic['price']:,.0f}) and "
+        f"{bic_words(d_bic['relationship'])} for relationship orientation (by {d_bic['relationship']:,.0f}). "
+        f"{price_fit.share:.1%} [{price_ci[0, 0]:.1%}, {price_ci[0, 1]:.1%}] of customers are price-sensitive and "
+        f"{rel_share:.1%} [{rel_ci[0, 0]:.1%}, {rel_ci[0, 1]:.1%}] relationship-minded. The share of R-type customers "
+        f"{rel_trend} with firm size ({size_link:+.2f} log-odds per s.d. of log employees [{rel_ci[1, 0]:.2f}, {rel_ci[1, 1]:.2f}]; "
+        f"{byband['p_rel'].iloc[0]:.0%} in the smallest size band ({band_label(byband.index[0])}), "
+        f"{byband['p_rel'].iloc[-1]:.0%} in the largest ({band_label(byband.index[-1])})"
+        + ('; A5: "usually larger"' if rel_trend == "rises" else "")
+        + f"), and price sensitivity {price_trend} with size "
+        f"({byband['p_price'].iloc[0]:.0%} to {byband['p_price'].iloc[-1]:.0%}). Large customers are "
+        f"{by_size.loc['large', 'p_rel']:.0%} relationship-minded and {by_size.loc['large', 'p_price']:.0%} price-sensitive, "
+        f"small ones {by_size.loc['small', 'p_rel']:.0%} and {by_size.loc['small', 'p_price']:.0%}.\n\n"
+        "**The case texts contradict themselves on R-type customers (A5).** One passage of 001 says R-type customers "
+        "care about relationship *as well as* price; a later passage defines R-type as relationship-minded and *not* "
+        "price-sensitive, and even calls the business-like customers T-type. The data can arbitrate: if R meant "
+        '"not price-sensitive", the price-sensitive share among R-type customers would be near zero. It is '
+        f"{ps_given_R:.0%}, {arbiter}. It is {'lower' if ps_given_R < ps_given_T else 'higher'} than among T-type customers "
+        f"({ps_given_T:.0%})"
+        + (
+            ", as expected when larger firms are both more often R-type and less often price-sensitive"
+            if ps_given_R < ps_given_T and rel_trend == "rises" and price_trend == "falls"
+            else ""
+        )
+        + ". Whom to invest in follows the relationship axis, not the price axis."
+    )
+)
 
 # %% [markdown]
 # ## 4 · RFM scores and k-means clusters
@@ -737,13 +817,37 @@ casebook.analysis.theme.source_note(ax)
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
-# **Reading.** k-means on RFM finds value-and-activity groups: the cluster with the largest orders holds
-# the key accounts and a large share of revenue, but it mixes them with other big spenders, and R- and
-# T-type customers spread across all clusters (the adjusted Rand index between clusters and tiers is
-# printed above). RFM sees *how much and how recently* a customer buys, not *how it wants to be served*:
-# the T/R split needs behavioural signals that RFM throws away. Clusters are a good start for a value
-# tier; the case's T/R/key split is a service model.
+# %%
+tier_spread = pd.crosstab(rfm["tier"], rfm["cluster"], normalize="index").reindex(index=TIERS).fillna(0)
+n_used = (tier_spread >= 0.05).sum(axis=1)  # clusters holding at least 5 % of a tier
+
+
+def clusters_of(t):
+    return f"all {best_k} clusters" if n_used[t] == best_k else f"{n_used[t]} of the {best_k} clusters"
+
+
+key_in_top = float(tier_spread.loc["key", 1]) if (rfm["tier"] == "key").any() else float("nan")
+display(
+    Markdown(
+        f"**Reading.** k-means on RFM finds {best_k} value-and-activity groups. Cluster 1, the one with the largest "
+        f"orders (median {profile.loc[1, 'order_value_usd']:,.0f} USD), holds {key_in_top:.0%} of the key accounts with "
+        f"orders and {profile.loc[1, 'share_of_revenue']:.0%} of revenue, but key accounts are only "
+        f"{mixes.loc[1, 'key']:.0%} of its customers"
+        f"{': it mixes them with other big spenders' if mixes.loc[1, 'key'] < 0.5 else ''}. T-type customers fall into "
+        f"{clusters_of('T')} and R-type into {clusters_of('R')} (counting a cluster that holds at least 5 % of the tier; "
+        f"no cluster holds more than {tier_spread.loc['T'].max():.0%} of the T-type or {tier_spread.loc['R'].max():.0%} of "
+        "the R-type customers), and the "
+        f"adjusted Rand index between clusters and tiers is {ari_clusters:.2f}: clusters and tiers "
+        f"{'barely line up' if ari_clusters < 0.2 else 'line up in part' if ari_clusters < 0.5 else 'largely line up'}. "
+        "RFM sees *how much and how recently* a customer buys, not *how it wants to be served*"
+        + (
+            ": the T/R split needs behavioural signals that RFM throws away. "
+            if ari_clusters < 0.5
+            else "; here value happens to track the tiers closely. "
+        )
+        + "Clusters are a good start for a value tier; the case's T/R/key split is a service model."
+    )
+)
 
 # %% [markdown]
 # ## 5 · What a key account is worth (A6) and what it costs to serve (A7)
@@ -1133,8 +1237,9 @@ display(
 )
 
 # %% [markdown] tags=["notes"]
-# The disagreement with the full-history tiers comes mostly from customers whose relationship orientation shows
-# in the CRM contacts, a lifetime total without dates that the quarterly model cannot use.
+# Part of the disagreement with the full-history tiers is by design: the full-history model also reads the CRM
+# contacts, a lifetime total without dates that the quarterly model cannot use, so a customer whose relationship
+# orientation shows mainly in its contacts can be tiered differently.
 
 # %% [markdown]
 # ## 7 · IDIC and lifetime-value segments: purchasing power and share of wallet (A11, A12)
@@ -1615,10 +1720,13 @@ def top20(w):
 
 
 answer = top20(world_b)
+mine = top20(ex_world)
+less = answer < mine
 print(
-    f"top-20 % share: {top20(ex_world):.1%} in your world, {answer:.1%} in the re-run. The generator solves for "
-    "a less dispersed spend level per customer (the cause), so revenue is less concentrated and a key account "
-    "is worth fewer ordinary customers."
+    f"top-20 % share: {mine:.1%} in your world, {answer:.1%} in the re-run. The generator solves for "
+    f"a {'less' if less else 'more'} dispersed spend level per customer (the cause), so revenue is "
+    f"{'less' if less else 'more'} concentrated and a key account should be worth {'fewer' if less else 'more'} "
+    "ordinary customers."
 )
 
 # %% tags=["check"]
