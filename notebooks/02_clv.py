@@ -148,11 +148,22 @@ ax.legend(loc="upper left")
 casebook.analysis.theme.source_note(ax, "Source: the case's arithmetic (001); no data")
 plt.show()
 
-# %% [markdown]
-# **Reading.** The 100,000 is the top-right corner of the chart: no churn and no discounting. Discounting
-# alone takes about a third off; a retention rate well below 1 takes most of the rest, because the value of
-# a customer is a geometric series in $r$. The claim therefore hinges on a number the case never gives:
-# the retention rate. Section 2 measures it.
+# %%
+v_case = stream_value(CASE_ANNUAL)
+v_disc = stream_value(CASE_ANNUAL, 1.0, ANNUAL_DISCOUNT)
+disc_off = 1 - v_disc / v_case
+# share of the discounted value that retention takes away, at the rates printed above
+rest_off = {rr: 1 - stream_value(CASE_ANNUAL, rr, ANNUAL_DISCOUNT) / v_disc for rr in (0.9, 0.6)}
+display(
+    Markdown(
+        f"**Reading.** The {CASE_CLAIM:,} is the top-right corner of the chart: no churn and no discounting "
+        f"({CASE_ANNUAL:,} a year × {CASE_YEARS} years = {v_case:,.0f}). Discounting alone at {ANNUAL_DISCOUNT:.0%} "
+        f"a year takes {disc_off:.0%} off ({v_disc:,.0f} left); a retention rate of {0.6:.0%} takes "
+        f"{rest_off[0.6]:.0%} of what is left ({'most' if rest_off[0.6] > 0.5 else 'less than half'} of the rest) "
+        f"and even {0.9:.0%} takes {rest_off[0.9]:.0%}, because the value of a customer is a geometric series in $r$. "
+        "The claim therefore hinges on a number the case never gives: the retention rate. Section 2 measures it."
+    )
+)
 
 # %% [markdown]
 # ## 2 · Retention (B2)
@@ -251,14 +262,35 @@ ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=11)
 casebook.analysis.theme.source_note(ax)
 plt.show()
 
+# %%
+n_above = int((counts["case formula"] > 1).sum())
+both_years = counts["retained"].sum() / counts["customers_start"].sum()
+comeback = ((counts["customers_end"] - counts["new"]) - counts["retained"]).sum() / counts["customers_start"].sum()
+first_cohort = cohort_table.iloc[0].dropna()
+last_k, last_share = int(first_cohort.index[-1]), float(first_cohort.iloc[-1])
+above_text = (
+    f"exceeds 1 in {n_above} of {len(counts)} years" if n_above else f"stays below 1 in all {len(counts)} years"
+)
+display(
+    Markdown(
+        "**Reading.** The case's formula is not a retention rate: it divides *all* of next year's customers, "
+        "new ones included, by this year's, so it rises with acquisition and can exceed 1 while the firm is losing "
+        f"customers; here it {above_text} and pools to {r_case:.3f}, against {r_std:.3f} for the standard formula. "
+        "The standard formula takes the new customers out; it still counts lapsed customers who come back after a "
+        f'year without buying (the gap down to "bought in both years": {comeback:.1%} of the customers at the '
+        f"start, pooled). Measured this way, the pooled rate is {r_std:.3f} (95 % CI {r_lo:.3f}–{r_hi:.3f}), "
+        f'{"far from" if r_hi < 0.9 else "not far from"} the "lifetime" the case imagines: {1 - both_years:.0%} of '
+        "each year's customers do not buy the next year, "
+        + (
+            f"yet {last_share:.0%} of the {cohort_table.index[0]} cohort still buy in year {last_k} after their "
+            "acquisition (cohort table)."
+            if last_share > 0
+            else f"and none of the {cohort_table.index[0]} cohort buys in year {last_k} after its acquisition."
+        )
+    )
+)
+
 # %% [markdown]
-# **Reading.** The case's formula is not a retention rate: it divides *all* of next year's customers,
-# new ones included, by this year's, so it rises with acquisition and can exceed 1 while the firm is losing
-# customers. The standard formula takes the new customers out; it still counts lapsed customers who come back
-# after a year without buying (the gap down to "bought in both years"). Measured this way, a good part
-# of each year's customers do not buy the next year: the printed pooled rate is far from the "lifetime"
-# the case imagines, yet the cohort table shows customers who keep coming back for years.
-#
 # **Back to B1.** The case's 10,000-a-year customer at the measured retention rate:
 
 # %%
@@ -431,11 +463,26 @@ display(
     )
 )
 
-# %% [markdown] tags=["notes"]
-# The naive forecast ignores that customers leave and predicts nothing for those who have
-# not bought again. The bars on the right sit below the diagonal because an alive customer can still skip two
-# years. Where the two models part is the customer with one purchase and nothing since: the BG/NBD must call
-# them alive. Recency is most of what P(alive) knows; the model adds each customer's own rhythm.
+# %% tags=["notes"]
+below_diag = int((share["mean"] < mids).sum())
+if auc > 0.5:
+    recency_text = f"Plain recency reaches {(auc_recency - 0.5) / (auc - 0.5):.0%} of P(alive)'s lift over chance" + (
+        "; the model adds each customer's own rhythm."
+        if gain_lo > 0
+        else ", and what the model adds with each customer's own rhythm is not distinguishable from zero."
+    )
+else:
+    recency_text = f"P(alive) does no better than chance here (AUC {auc:.3f}; recency {auc_recency:.3f})."
+display(
+    Markdown(
+        "The naive forecast ignores that customers leave and predicts nothing for those who have not bought again. "
+        + (f"All {len(share)}" if below_diag == len(share) else f"{below_diag} of the {len(share)}")
+        + " bars on the right sit below the diagonal"
+        + (": an alive customer can still skip two years. " if below_diag else ". ")
+        + "Where the two models part is the customer with one purchase and nothing since: the BG/NBD must call them "
+        "alive. " + recency_text
+    )
+)
 
 # %% [markdown]
 # **Spend per purchase.** The usual choice, the Gamma-Gamma model (Fader, Hardie & Lee 2005), shrinks each
@@ -581,11 +628,38 @@ watch = at_risk.sort_values(["revenue_to_date", "p_alive"], ascending=[False, Tr
 ]
 print(watch.round({"weeks_since_last": 0, "revenue_to_date": 0, "p_alive": 3}).to_string())
 
-# %% [markdown]
-# **Reading.** The watch list is built from nothing but dates and amounts: heavy past buyers who have
-# gone quiet for much longer than their own rhythm. This is the case's "churn early-warning from
-# transaction records" (B7) made precise: the model knows each customer's usual gap between purchases,
-# so a silence of the same length means more for a frequent buyer than for a rare one.
+# %%
+on_list = at_risk.loc[watch.index]
+with_rhythm = on_list[(on_list["frequency"] > 0) & (on_list["recency"] > 0)]
+gap_ratio = float((with_rhythm["weeks_since_last"] / (with_rhythm["recency"] / with_rhythm["frequency"])).median())
+heavy = float(on_list["revenue_to_date"].median() / now["revenue_to_date"].median())
+# the same silence for a rare and a frequent buyer, both observed over the whole record
+silence = float(on_list["weeks_since_last"].median()) if len(on_list) else float((T_now - r_now).median())
+T_full = float(T_now.max())
+f_rare, f_freq = 1, max(2, int(on_list["frequency"].median()) if len(on_list) else 10)
+pa_rare, pa_freq = np.asarray(
+    model.p_alive(np.array([f_rare, f_freq]), np.full(2, T_full - silence), np.full(2, T_full))
+)
+if len(with_rhythm):
+    quiet_word = "much longer than" if gap_ratio >= 2 else ("longer than" if gap_ratio > 1 else "no longer than")
+    rhythm_text = (
+        f"gone quiet for {quiet_word} their own rhythm (median silence {gap_ratio:.1f}× their usual gap "
+        f"between purchases, {len(with_rhythm)} of {len(on_list)} with a repeat purchase to measure it by)"
+    )
+else:
+    rhythm_text = "no repeat purchase among them to measure their own rhythm by"
+display(
+    Markdown(
+        f"**Reading.** The watch list is built from nothing but dates and amounts: the {len(on_list)} customers with "
+        f"the most revenue to date among the {len(at_risk):,} whose P(alive) is below one half, "
+        f"{'heavy' if heavy > 1 else 'not especially heavy'} past buyers (median revenue to date {heavy:.0f}× the "
+        f"median customer's), {rhythm_text}. This is the case's \"churn early-warning from transaction records\" "
+        f"(B7) made precise: the model knows each customer's usual gap between purchases, so a silence of the same "
+        f"length means {'more' if pa_freq < pa_rare else 'no more'} for a frequent buyer than for a rare one. After "
+        f"{silence:.0f} quiet weeks, a customer seen for {T_full / WEEKS_PER_YEAR:.0f} years keeps P(alive) "
+        f"{pa_rare:.2f} with {f_rare} repeat purchase but {pa_freq:.2f} with {f_freq}."
+    )
+)
 
 # %% [markdown]
 # ## 4 · Customer lifetime value and customer equity (B1, B3, A12)
@@ -823,7 +897,7 @@ display(
 )
 
 # %% [markdown]
-# **Where the value sits (B3).** Customer equity is concentrated: the deciles of CLV.
+# **Where the value sits (B3).** How concentrated is customer equity? The deciles of CLV.
 
 # %%
 now["clv_decile"] = pd.qcut(now["clv"].rank(method="first"), 10, labels=range(1, 11))
@@ -1535,11 +1609,28 @@ display(
     )
 )
 
-# %% [markdown] tags=["notes"]
-# The other model bends its parameters to make up for its wrong assumption about one-off customers, yet both
-# forecast the hold-out totals well: a good hold-out fit alone does not validate a model's story. A T/R/key
-# split (how customers want to be served) cannot replace a value segmentation (what they are worth), and
-# vice versa: compare the tier rows of the table above.
+# %% tags=["notes"]
+hold_err = holdout_metrics.loc[[best, other], "total error (%)"]
+cover_text = (
+    f"The {other} bends its parameters to make up for its assumption about one-off customers (its intervals cover "
+    f"{int(inside_other.sum())} planted values, the {best}'s {int(inside_best.sum())})"
+    if inside_other.sum() < inside_best.sum()
+    else f"The {other}'s intervals cover {int(inside_other.sum())} planted values, the {best}'s "
+    f"{int(inside_best.sum())}"
+)
+fit_text = (
+    f", yet both forecast the hold-out purchase totals within {hold_err.abs().max():.1f} %: a good hold-out fit "
+    "alone does not validate a model's story."
+    if hold_err.abs().max() < 5
+    else f"; their hold-out purchase totals are off by {hold_err[best]:+.1f} % ({best}) and "
+    f"{hold_err[other]:+.1f} % ({other})."
+)
+display(
+    Markdown(
+        cover_text + fit_text + " A T/R/key split (how customers want to be served) cannot replace a value "
+        "segmentation (what they are worth), and vice versa: compare the tier rows of the table above."
+    )
+)
 
 # %% [markdown]
 # ## Key results
@@ -1554,7 +1645,7 @@ print(format_key_results(records))
 # 1. The case's retention formula (customers next year / customers this year) can exceed 1.
 #    Construct a firm whose case-formula retention rises every year while it loses half of its customers
 #    every year. What would you report to the board instead?
-# 2. Section 3 preferred one purchase model by its likelihood, yet both predicted the hold-out totals well.
+# 2. Section 3 preferred one purchase model by its likelihood; compare the two models' hold-out totals.
 #    Which decisions in this notebook change with the model choice, and which do not? (Hint: look at the
 #    customers with no repeat purchase.)
 # 3. Customer equity here uses ten years and 10 % a year. Recompute it with 5 years, with 20 years and with
