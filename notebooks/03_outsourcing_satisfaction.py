@@ -191,13 +191,59 @@ theme.source_note(axes[0])
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
-# **Reading.** Support for the outsourced segments moves to the vendor in one step; the large
-# customers' tickets stay with in-house agents (in the `history` preset, corporate support is
-# outsourced first and brought back later, as Dell did in November 2003). Not every outsourced
-# ticket goes to the vendor: the in-house agents who still take some of them are the control
-# group we use in sections 8 to 10. The right panel dates the crisis and the recovery from the
-# queue itself; the blog dates of the public record are drawn for comparison.
+# %%
+out_monthly = post_out["handler"].eq("vendor").groupby(post_out["opened_date"].dt.to_period("M"), sort=True).mean()
+first_full = out_monthly[out_monthly.index > switch_month]  # the first whole month after the switch, then the rest
+step = first_full.iloc[0] >= 0.8 * first_full.iloc[1:].median()
+never_out = [g for g in in_house_segments if g not in returned]  # segments never outsourced
+returned_word = "segments'" if len(returned) > 1 else "segment's"
+kept = tickets[(tickets["opened_date"] >= switch) & tickets["segment"].isin(never_out)]
+kept_vendor = (kept["handler"] == "vendor").mean() if len(kept) else 0.0
+if reg.crisis_start is not None:
+    gap_m = (reg.crisis_start - public_events["'Dell Hell' blog"].to_period("M")).n  # months after the blog
+    vs_blog = (
+        f"{abs(gap_m)} month{'s' if abs(gap_m) != 1 else ''} {'after' if gap_m > 0 else 'before'} the 'Dell Hell' blog"
+        if gap_m
+        else "the month of the 'Dell Hell' blog"
+    )
+display(
+    Markdown(
+        f"**Reading.** In the first whole month after the switch the vendor handles {first_full.iloc[0]:.0%} of the "
+        f"outsourced segments' tickets, against a median {first_full.iloc[1:].median():.0%} a month afterwards: "
+        f"{'support moves in one step' if step else 'support moves gradually, not in one step'}. "
+        + (
+            f"The tickets of the {' and '.join(g.replace('_', ' ') for g in never_out)} "
+            f"segment{'s' if len(never_out) > 1 else ''} "
+            + (
+                "stay with in-house agents. "
+                if kept_vendor == 0
+                else f"go to the vendor only {kept_vendor:.1%} of the time after the switch. "
+            )
+            if never_out
+            else "No segment keeps its in-house support throughout. "
+        )
+        + (
+            f"The {' and '.join(g.replace('_', ' ') for g in returned)} {returned_word} support goes to the vendor too and comes "
+            f"back in-house after {max(events[f'{g} back in-house'] for g in returned):%B %Y} (Dell brought corporate "
+            "support back in November 2003). "
+            if returned
+            else ""
+        )
+        + (
+            f"Not every outsourced ticket goes to the vendor: in-house agents still take {1 - k_vendor / n_out:.1%} of "
+            f"them ({n_out - k_vendor:,} tickets), the control group we use in sections 8 to 10. "
+            if k_vendor < n_out
+            else "Every outsourced ticket goes to the vendor, so sections 8 to 10 have no in-house control group. "
+        )
+        + (
+            f"The right panel dates the crisis from the queue itself: the vendor's wait passes the threshold in "
+            f"{reg.crisis_start:%B %Y}, {vs_blog} of the public record, and falls back in {reg.crisis_end:%B %Y}."
+            if reg.crisis_start is not None
+            else "In the right panel the vendor's wait never passes the threshold for good: this world has no crisis "
+            "and no recovery to date."
+        )
+    )
+)
 
 # %% [markdown]
 # ## 2. Operations: what changed on the phone line
@@ -257,12 +303,38 @@ fig.suptitle("Support operations by handler and quarter", fontsize=16, fontweigh
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
-# **Reading.** Vendor-handled tickets wait longer, are transferred more often and are solved
-# at first contact less often. Each vendor ticket also costs less. That trade is the whole
-# story of the chapter: the saving is certain and immediate; the cost arrives later, through
-# satisfaction, complaints and customers who stop buying. Vendor quality rules (C8) would act
-# on exactly these three operating numbers.
+# %%
+v_ops, h_ops = summary_ops.loc["vendor"], summary_ops.loc["in_house"]
+
+
+def compared(a: float, b: float, more: str, less: str, same: str) -> str:
+    """The word for ``a`` against ``b``: ``more`` if larger, ``less`` if smaller, ``same`` if equal at two decimals."""
+    return same if round(a, 2) == round(b, 2) else more if a > b else less
+
+
+worse = (v_ops["wait_median_min"] > h_ops["wait_median_min"]) or (v_ops["fcr"] < h_ops["fcr"])
+display(
+    Markdown(
+        f"**Reading.** Vendor-handled tickets wait "
+        f"{compared(v_ops['wait_median_min'], h_ops['wait_median_min'], 'longer', 'less', 'as long')} "
+        f"(median {v_ops['wait_median_min']:.1f} against {h_ops['wait_median_min']:.1f} minutes in-house), are "
+        f"transferred {compared(v_ops['transfers'], h_ops['transfers'], 'more', 'less', 'as')} often "
+        f"({v_ops['transfers']:.2f} against {h_ops['transfers']:.2f} transfers a ticket) and are solved at first contact "
+        f"{compared(v_ops['fcr'], h_ops['fcr'], 'more', 'less', 'as')} often ({v_ops['fcr']:.0%} against "
+        f"{h_ops['fcr']:.0%}); their customers rate the contact {v_ops['csat']:.2f} against {h_ops['csat']:.2f} (CSAT). "
+        f"Each vendor ticket costs {compared(v_ops['cost_usd'], h_ops['cost_usd'], 'more', 'less', 'the same')} "
+        f"(${v_ops['cost_usd']:.2f} against ${h_ops['cost_usd']:.2f}). "
+        + (
+            "That trade is the whole story of the chapter: the saving comes at once, on every ticket; the cost arrives "
+            "later, through satisfaction, complaints and customers who stop buying. "
+            if worse and v_ops["cost_usd"] < h_ops["cost_usd"]
+            else "So the vendor is not the cheaper, slower line of the case in this world, and the chapter's trade "
+            "between cost and service does not arise as the case tells it. "
+        )
+        + "Vendor quality rules (C8) would act on exactly these three operating numbers: wait, transfers and "
+        "first-contact resolution."
+    )
+)
 
 # %% [markdown]
 # ## 3. Satisfaction, one series (C5, C6, C7)
@@ -278,7 +350,7 @@ plt.show()
 #
 # First the ordinary least squares fit, to look at its residuals. A survey draws a fresh sample
 # every month, but the *index* it measures moves with the industry and with the firm's own
-# persistent swings, so neighbouring months share shocks: the residuals are autocorrelated.
+# persistent swings, so neighbouring months share shocks and we expect autocorrelated residuals.
 
 # %%
 firm = surveys[surveys["brand"] == "Dell"]
@@ -1203,7 +1275,7 @@ ax.axhline(100 * no_ticket_rep.mean(), color=theme.PALETTE["competitor"], ls="--
 ax.errorbar([], [], fmt="o", color=theme.PALETTE["claim"], label="bad experience (CSAT 1-2)")
 ax.errorbar([], [], fmt="o", color=theme.PALETTE["Dell"], label="CSAT 3-5")
 ax.set(
-    title="Customers come back less after a bad ticket",
+    title=f"Customers come back {'less' if b_bad < 0 else 'no less'} after a bad ticket",
     xlabel="worst CSAT of the order's tickets (1 worst, 5 best)",
     ylabel="ordered again within 2 years (%)",
     xticks=[1, 2, 3, 4, 5],
@@ -1212,15 +1284,49 @@ ax.legend(loc="lower right")
 theme.source_note(ax)
 plt.show()
 
+# %%
+ds_lo, ds_hi = d_s - 1.96 * d_se, d_s + 1.96 * d_se
+share_holds = ds_hi >= 0  # share did not measurably fall
+satisfaction_falls = its_sw.high < 0  # the single series' interval at the switch lies below zero
+rep_lo, rep_hi = b_bad - 1.96 * b_bad_se, b_bad + 1.96 * b_bad_se
+bad_lo, bad_hi = d_bad - 1.96 * d_bad_se, d_bad + 1.96 * d_bad_se
+unsure = [name for name, hi_ in [("the repurchase drop", rep_hi), ("the extra bad tickets", -bad_lo)] if hi_ >= 0]
+display(
+    Markdown(
+        f"**Reading.** In the year after the switch the firm's unit share changes by {100 * d_s:+.2f} points "
+        f"[{100 * ds_lo:+.2f}, {100 * ds_hi:+.2f}] (the case: +0.6), while at the switch the satisfaction index moves "
+        f"{its_sw.estimate:+.2f} points [{its_sw.low:+.2f}, {its_sw.high:+.2f}] and complaints per ticket change by "
+        f"{rc.relative_change:+.0%}. "
+        + (
+            "This is the paradox of the case: share holds up while satisfaction falls. "
+            if share_holds and satisfaction_falls
+            else "The case's paradox does not appear in this world: "
+            + (
+                "share falls measurably with the switch. "
+                if not share_holds
+                else "the single series cannot tell the satisfaction change at the switch from zero. "
+            )
+        )
+        + f"The share's interval is {100 * (ds_hi - ds_lo) / 2:.2f} points either side: a year of panel data "
+        f"{'cannot' if (ds_hi - ds_lo) / 2 > 0.006 else 'can'} tell a 0.6-point gain from noise. Share is measured on the "
+        "whole US market and moves for many reasons: prices, products, competitors. A switch that saves a little on "
+        "every ticket and loses a few customers a year does not show up in share at once. "
+        + (
+            f"{'The repurchase records point to the loss' if unsure else 'The loss is there in the repurchase records'}: "
+            f"fewer customers come back after a bad ticket (two-year "
+            f"repurchase {100 * b_bad:+.1f} points [{100 * rep_lo:+.1f}, {100 * rep_hi:+.1f}]), and the vendor produces "
+            f"more bad tickets ({100 * d_bad:+.1f} points [{100 * bad_lo:+.1f}, {100 * bad_hi:+.1f}])"
+            + (f", though {' and '.join(unsure)} cannot be told from zero. " if unsure else ". ")
+            if b_bad < 0 and d_bad > 0
+            else f"The repurchase records do not show the loss the case implies: a bad ticket changes the two-year "
+            f"repurchase chance by {100 * b_bad:+.1f} points [{100 * rep_lo:+.1f}, {100 * rep_hi:+.1f}] and a vendor "
+            f"ticket changes the chance of a bad one by {100 * d_bad:+.1f} points [{100 * bad_lo:+.1f}, {100 * bad_hi:+.1f}]. "
+        )
+        + "Sections 9 and 10 put the two pieces together."
+    )
+)
+
 # %% [markdown]
-# **Reading.** This is the paradox of the case. Share holds up in the year after the switch
-# while satisfaction and complaints get worse (set the printed change and its interval beside
-# the case's +0.6 points). A year of panel data cannot tell a 0.6-point gain from noise. Share is measured on the whole US market and moves for many
-# reasons: prices, products, competitors. A switch that saves a little on every ticket and
-# loses a few customers a year does not show up in share at once. The loss is there in the
-# repurchase records: fewer customers come back after a bad ticket, and the vendor produces
-# more bad tickets. Sections 9 and 10 put the two pieces together.
-#
 # ## 9. Mechanism: support experience → satisfaction → repurchase
 #
 # *Is it the vendor, or the experience the vendor delivers?* We take the firm's survey
@@ -1289,28 +1395,62 @@ ax.set(
 theme.source_note(ax)
 plt.show()
 
+# %%
+tot, via_wait, via_fix, rest = decomp["points"]
+rest_lo, rest_hi = decomp.loc["direct (what the survey does not see)", ["ci_low", "ci_high"]]
+via = via_wait + via_fix
+a_wait, a_fix = paths["log_wait"].params["vendor"], paths["unresolved"].params["vendor"]
+chain_se = np.hypot(d_bad * b_bad_se, b_bad * d_bad_se)  # delta method, independent samples (as in section 10)
+rep_ci = direct_rep.conf_int().loc["vendor"]
+width_ratio = (rep_ci[1] - rep_ci[0]) / (2 * 1.96 * chain_se)
+if tot < 0 and via < 0:
+    share_txt = (
+        f"{'More than all' if via / tot > 1 else 'Most' if via / tot > 0.5 else 'Less than half'} of the vendor's effect on satisfaction "
+        f"({tot:+.2f} points; {via / tot:.0%}) travels through the experience we can observe"
+    )
+else:
+    share_txt = (
+        f"The vendor's total effect on satisfaction is {tot:+.2f} points and the experience we can observe carries "
+        f"{via:+.2f}, so no share of a loss can be read off"
+    )
+display(
+    Markdown(
+        f"**Reading.** {share_txt}: {via_wait:+.2f} points through "
+        f"{'longer' if a_wait > 0 else 'shorter'} waits and {via_fix:+.2f} through "
+        f"{'fewer' if a_fix > 0 else 'more'} first-contact fixes. "
+        + (
+            f"The direct remainder, {rest:+.2f} [{rest_lo:+.2f}, {rest_hi:+.2f}], cannot be told from zero: here the "
+            "score depends on the experience and not on who answers. "
+            if rest_lo <= 0 <= rest_hi
+            else f"The direct remainder, {rest:+.2f} [{rest_lo:+.2f}, {rest_hi:+.2f}], is what the survey does not "
+            'record, such as extra transfers: a missing mediator, not a "vendor effect" as such. '
+        )
+        + f"The chain to behaviour works the same way: a vendor ticket changes the chance of a bad ticket by "
+        f"{100 * d_bad:+.1f} points and a bad ticket changes two-year repurchase by {100 * b_bad:+.1f} points, a product "
+        f"of {100 * chain:+.2f} points per ticket (±{100 * 1.96 * chain_se:.2f}, delta method). The direct comparison "
+        f"gives {100 * direct_rep.params['vendor']:+.2f} [{100 * rep_ci[0]:+.2f}, {100 * rep_ci[1]:+.2f}], an interval "
+        + (
+            f"{width_ratio:.0f} times as wide: unbiased but too noisy to use, because only {1 - k_vendor / n_out:.0%} of "
+            "the outsourced tickets stay in-house. The product of the two better-measured pieces is the usable estimate."
+            if width_ratio > 1
+            else f"no wider than the product's ({width_ratio:.1f} times), so here the direct comparison is usable too."
+        )
+    )
+)
+
 # %% [markdown]
-# **Reading.** Most of the vendor's effect on satisfaction travels through the experience we
-# can observe: longer waits and fewer first-contact fixes. The direct remainder is what the
-# survey does not record, such as extra transfers. It is a missing mediator, not a "vendor
-# effect" as such. The chain to behaviour works the same way: the vendor raises the chance of a bad
-# ticket, and a bad ticket lowers repurchase. The product of those two well-measured pieces is
-# the usable estimate. The direct comparison is unbiased but far too noisy, because few
-# outsourced tickets stay in-house (compare the two printed intervals).
-#
 # **Discussion point: the firm boundary, not geography.** In a panel of 150 firms (1998 to
 # 2006), outsourcing front-office customer service lowered ACSI about equally onshore and
 # offshore (Whitaker, Krishnan, Fornell & Morgeson 2019). Call-centre location and accent
 # showed no effect once agents' customer orientation was controlled (Walsh et al. 2012).
-# Here, too, the score depends on the experience and not on who answers. That is why vendor
-# rules (C8) that cap waits and reward first-contact resolution are the lever, not the
-# country.
+# Where the score depends on the experience and not on who answers, vendor rules (C8) that
+# cap waits and reward first-contact resolution are the lever, not the country.
 #
 # ## 10. Net value (C8): support cost saved vs lifetime value lost
 #
-# *Did outsourcing pay?* Each vendor ticket saves the cost difference from section 8. It also
-# raises the chance of a bad experience, and a bad experience lowers the chance that the
-# customer comes back. A customer who does not come back takes their **customer lifetime
+# *Did outsourcing pay?* Each vendor ticket changes support cost by the difference from section 8.
+# It also changes the chance of a bad experience, and a bad experience changes the chance that
+# the customer comes back. A customer who does not come back takes their **customer lifetime
 # value** with them. We price that value with notebook 02's module (`casebook.analysis.clv`): a BG/NBD
 # model of purchases and a Gamma-Gamma model of spend, fitted to all customers' full order
 # records. The value is the discounted margin over the next five years of a current buyer in
@@ -1704,16 +1844,16 @@ print(format_key_results(records))
 #    ITS, the DiD and the placebo tests report now? Which of the three would you show a board?
 # 3. Why does in-space placebo inference with five competitor brands never give p < 0.05? How
 #    many control brands would you need, and what else could you permute?
-# 4. The complaint *count* rose every year even before the switch. Write down a situation in
-#    which counts rise 23 % while the rate per ticket falls.
+# 4. Write down a situation in which complaint counts rise 23 % while the rate per ticket
+#    falls. Does the table of yearly counts in section 5 show one?
 # 5. Section 10 prices a lost customer at five years of discounted margin. Redo the net value
 #    with a ten-year horizon and a 20 % discount rate. At what customer value does outsourcing
 #    stop paying, and which vendor rule (C8) would you write into the contract?
 # 6. In the `history` world, what would a before/after comparison of 2004 and 2005 conclude,
 #    and what design would separate the 2001 switch from the 2005 queue crisis?
 # 7. Re-run with `overrides={"satisfaction.industry_shock_sd": 0, "satisfaction.brand_deviation_sd": 0}`.
-#    Which intervals in the forest plot shrink most, and why does the single series gain more
-#    than the synthetic control?
+#    Which intervals in the forest plot shrink most? Does the single series gain more than the
+#    synthetic control, and why?
 
 # %%
 import importlib.metadata as md
