@@ -1329,8 +1329,9 @@ rs_side = "below" if lift_hi < 0.25 else ("above" if lift_lo > 0.85 else "within
 display(
     Markdown(
         f'**Reading.** We read the case\'s "5 %" as 5 percentage *points* of annual churn, as Reichheld & Sasser '
-        f"do. Two churn numbers appear in this chapter: B2's {1 - r_std:.1%} is the share of one calendar year's "
-        f"buyers who do not buy the next year (it counts quiet but alive customers as lost); B5's {churn_now:.1%} "
+        f"do. Two churn numbers appear in this chapter: B2's {1 - r_std:.1%} is one minus the standard "
+        f"retention formula (next year's customers, new ones taken out, over this year's; it counts quiet but "
+        f"alive customers as lost); B5's {churn_now:.1%} "
         f"is the model's share of customers alive today who quit within a year. A 5-point cut from {churn_now:.1%} "
         f"needs every drop-out chance × {k5:.2f} and raises equity {lift:+.0%} (95 % CI {lift_lo:+.0%} to "
         f"{lift_hi:+.0%}): {case_side} the case's +100 %, {rs_side} Reichheld & Sasser's +25 % to +85 %."
