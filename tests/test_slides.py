@@ -197,3 +197,27 @@ def test_page_count_reads_pdf_page_objects(tmp_path):
     f = tmp_path / "x.pdf"
     f.write_bytes(b"%PDF-1.4\n1 0 obj <</Type /Pages /Count 2>>\n2 0 obj <</Type /Page>>\n3 0 obj <</Type/Page>>\n")
     assert page_count(f) == 2
+
+
+def test_readings_split_into_whole_sentences_only():
+    """A slide keeps whole sentences of a reading: no split at ';' or ':', inside parentheses or after 'e.g.'."""
+    text = (
+        "It divides all customers; here it exceeds 1 in 8 of 8 years. The formula takes them out (the gap to "
+        '"both years": 19.2% of the customers. Pooled). Measured this way, e.g. Dell vs. HP, the rate is 0.808.'
+    )
+    assert render.split_sentences(text) == [
+        "It divides all customers; here it exceeds 1 in 8 of 8 years.",
+        'The formula takes them out (the gap to "both years": 19.2% of the customers. Pooled).',
+        "Measured this way, e.g. Dell vs. HP, the rate is 0.808.",
+    ]
+
+
+def test_large_numbers_stay_short_in_tables():
+    assert [render.format_number(x) for x in (12e9, 3e6, 33_988_967, 100_000, -6.329, None)] == [
+        "12 bn",
+        "3 M",
+        "34 M",
+        "100,000",
+        "-6.329",
+        "-",
+    ]

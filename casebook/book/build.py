@@ -851,7 +851,7 @@ def run_build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None]
     work = atomic.temp_beside(final)
     with atomic.sigterm_as_exit():
         try:
-            report = _run_build_into(dataclasses.replace(plan, out_dir=work), progress, log)
+            report = _run_build_into(dataclasses.replace(plan, out_dir=work), progress, log, site_dir=final)
             swap_site(work, final)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
@@ -883,8 +883,17 @@ def swap_site(work: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str], None] | None = None) -> BuildReport:
-    """Generate the data, run and render every planned chapter, then write scorecard, index and manifest."""
+def _run_build_into(
+    plan: BuildPlan,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    site_dir: Path | None = None,
+) -> BuildReport:
+    """Generate the data, run and render every planned chapter, then write scorecard, index and manifest.
+
+    ``plan.out_dir`` is the folder written (a temporary one beside the site); ``site_dir`` is where the
+    site will live once swapped in (default ``plan.out_dir``): the latest sweep is looked up beside it.
+    """
     from tqdm.auto import tqdm
 
     from . import render, scorecard
@@ -1000,7 +1009,7 @@ def _run_build_into(plan: BuildPlan, progress: bool = True, log: Callable[[str],
                 f"{'it' if len(r.missing_claims) == 1 else 'them'}"
             )
             say(f"ERROR {r.name}: {problems[r.name]}")
-    sweep_stats, sweep_info = scorecard.load_sweep(scorecard.find_sweep(out))
+    sweep_stats, sweep_info = scorecard.load_sweep(scorecard.find_sweep(site_dir or out))
     rows = scorecard.scorecard_rows(records, claims, failed, sweep=sweep_stats)
     finished = time.time()
     info = build_info(plan, started, finished)

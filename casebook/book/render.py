@@ -225,7 +225,24 @@ NOTES_TAG = "notes"
 STREAM_LINES_WITH_FIGURE = 6
 
 _WORD = re.compile(r"\S*[^\W\d_]\S*")  # a token with at least one letter: numbers are not words
-_SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=[A-Z0-9(*_$\"'])")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(*_$\"'])")
+_ABBREVIATION = re.compile(r"(?:\be\.g|\bi\.e|\bvs|\bcf|\bet al|\bno|\bFig)\.$", re.IGNORECASE)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Whole sentences of ``text``: split after ``.``, ``!`` or ``?`` followed by a capital, digit or
+    opening mark, never inside parentheses or after an abbreviation (``e.g.``, ``vs.``)."""
+    parts, start = [], 0
+    for m in _SENTENCE.finditer(text):
+        head = text[start : m.start()]
+        if head.count("(") > head.count(")") or _ABBREVIATION.search(head):
+            continue
+        parts.append(head.strip())
+        start = m.end()
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
 _TAG = re.compile(r"<[^>]+>")
 _DISPLAY_MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]", re.DOTALL)
 _STYLE = re.compile(r"<(style|script)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
@@ -277,10 +294,10 @@ def key_sentences(text: str, limit: int = READING_SLIDE_WORDS) -> tuple[str, boo
     if count_words(text) <= limit:
         return text, False
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
-    sentences = _SENTENCE.split(paragraphs[0].strip())
+    sentences = split_sentences(paragraphs[0].strip())
     kept = [sentences[0]]
     used = count_words(sentences[0])
-    rest = sentences[1:] + [s for p in paragraphs[1:] for s in _SENTENCE.split(p.strip())]
+    rest = sentences[1:] + [s for p in paragraphs[1:] for s in split_sentences(p.strip())]
     for s in rest:
         n = count_words(s)
         if re.search(r"\d", s) and used + n <= limit:
@@ -676,7 +693,10 @@ def render_site_page(template: str, path: str | os.PathLike, **context: Any) -> 
 
 
 def format_number(x: Any, digits: int = 4) -> str:
-    """Readable number: ``digits`` significant digits, thousands separators, ``-`` for missing."""
+    """Readable number: ``digits`` significant digits, thousands separators, ``-`` for missing.
+
+    Millions and above are short, to 3 significant digits: ``34 M``, ``12.3 bn`` (a table cell stays narrow).
+    """
     if x is None:
         return "-"
     try:
@@ -687,6 +707,9 @@ def format_number(x: Any, digits: int = 4) -> str:
         return "-"
     if v == 0:
         return "0"
+    for scale, suffix in ((1e9, " bn"), (1e6, " M")):
+        if abs(v) >= scale:
+            return f"{v / scale:.3g}{suffix}"
     if abs(v) >= 10**digits:
         return f"{v:,.0f}"
     s = f"{v:.{digits}g}"
