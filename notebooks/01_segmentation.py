@@ -47,7 +47,7 @@ from sklearn.preprocessing import StandardScaler
 
 import casebook.analysis.theme
 import synthetic
-from casebook.analysis import intervals
+from casebook.analysis import causal, intervals
 from casebook.analysis import segmentation as seg
 from casebook.analysis.params import check_parameters
 from casebook.analysis.results import Record, format_key_results, write_results
@@ -1292,18 +1292,19 @@ panel = world.table("market_panel", columns=["buyer_segment", "brand", "units"])
 panel_share = (panel["units"] * (panel["brand"] == "Dell")).groupby(panel["buyer_segment"]).sum() / panel.groupby(
     "buyer_segment"
 )["units"].sum()
-dell_units = float((panel["units"] * (panel["brand"] == "Dell")).sum() / panel["units"].sum())
+# one row per panel purchase: linearised standard error of a ratio of sums (causal.weighted_share)
+dell_units, _, dell_lo, dell_hi = causal.weighted_share(panel["brand"].eq("Dell").to_numpy(), panel["units"].to_numpy())
 records.append(
     Record(
         claim="A12",
         quantity="Dell share of PC units bought (market panel)",
         estimate=dell_units,
-        ci_low=None,
-        ci_high=None,
+        ci_low=dell_lo,
+        ci_high=dell_hi,
         planted=None,
         claimed=None,
         unit="fraction",
-        method="panel of PC buyers, 2000-2008",
+        method="panel of PC buyers, 2000-2008; linearised (delta-method) interval",
     )
 )
 # share of wallet (A12): the buyer survey's stated PC budgets against the firm's revenue from the same
