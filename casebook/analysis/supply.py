@@ -58,14 +58,8 @@ def bootstrap_ratio_ci(
     b = np.asarray(den, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or a.size < 2:
         raise ValueError("num and den must be 1-d arrays of the same length (>= 2)")
-    rng = np.random.default_rng(seed)
-    est = a.sum() / b.sum()
-    reps = np.empty(n_boot)
-    for i in range(n_boot):  # loop over replicates, each vectorised over units
-        idx = rng.integers(0, a.size, a.size)
-        reps[i] = a[idx].sum() / b[idx].sum()
-    lo, hi = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
-    return float(est), float(lo), float(hi)
+    iv = intervals.bootstrap(np.column_stack([a, b]), lambda m: m[:, 0].sum() / m[:, 1].sum(), n_boot, seed, level)
+    return float(iv.estimate), float(iv.low), float(iv.high)
 
 
 # --------------------------------------------------------------------------- inventory
