@@ -53,30 +53,38 @@ def one_world(seed: int, n: int, overrides: dict, data_dir: str) -> list[dict]:
         {"estimator": k, "estimate": iv.estimate, "low": iv.low, "high": iv.high, "planted": p["switch"]}
         for k, iv in res["effects"].items()
     ]
-    q_idx, _ = outsourcing.brand_panel(w.table("surveys"), "Q")
-    its_sw = res["its"].interval("switch")
-    ct, _ = causal.placebo_date_interval(q_idx["Dell"], reg.switch_quarter, its_sw.estimate, min_side=4)
-    rows.append(
-        {
-            "estimator": "ITS, placebo-date interval",
-            "estimate": ct.estimate,
-            "low": ct.low,
-            "high": ct.high,
-            "planted": p["switch"],
-        }
-    )
-    for b in ("crisis", "recovery"):
-        if b in set(res["its"].table["name"]):
-            iv = res["its"].interval(b)
+    for k, iv in res["model_effects"].items():
+        if k in (
+            "ITS (one series, AR(1) errors)",
+            "DiD vs competitor brands",
+            "event study (quarterly lags)",
+            "synthetic control",
+            "segment comparison (x share outsourced)",
+        ):
             rows.append(
                 {
-                    "estimator": f"ITS {b} (C6/C7)",
+                    "estimator": f"{k}: model interval",
                     "estimate": iv.estimate,
                     "low": iv.low,
                     "high": iv.high,
-                    "planted": p[b],
+                    "planted": p["switch"],
                 }
             )
+    for b in ("crisis", "recovery"):
+        if b in res["its_breaks"]:
+            for label, iv in (
+                ("", res["its_breaks"][b]),
+                (": model interval", res["its"].interval(b)),
+            ):
+                rows.append(
+                    {
+                        "estimator": f"ITS {b} (C6/C7){label}",
+                        "estimate": iv.estimate,
+                        "low": iv.low,
+                        "high": iv.high,
+                        "planted": p[b],
+                    }
+                )
     cp = w.table("complaints", columns=["ticket_id", "filed_date"])
     t = tk[["ticket_id", "opened_date"]].assign(c=tk["ticket_id"].isin(cp["ticket_id"]).astype(int))
     mo = t.groupby(t["opened_date"].dt.to_period("M"), sort=True).agg(n=("ticket_id", "size"), k=("c", "sum"))

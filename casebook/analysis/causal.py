@@ -66,7 +66,6 @@ __all__ = [
     "SyntheticControl",
     "count_growth",
     "multi_break_its",
-    "placebo_date_interval",
     "residual_acf",
     "synthetic_control",
     "synthetic_control_placebos",
@@ -91,9 +90,10 @@ __all__ = [
     "weighted_share",
 ]
 
-#: HAC lag window used by the chapter (months). Newey-West errors run small in short
-#: series; a short window keeps them close to the truth when, as in a survey that
-#: draws a fresh sample every period, residuals carry little memory.
+#: Default HAC lag window of the textbook monthly regressions (months). The chapter passes
+#: the Newey-West rule's window (:func:`newey_west_lags`) explicitly; with persistent errors
+#: no short window is enough, which is why its reported intervals use AR(1) errors with
+#: placebo-calibrated critical values (:mod:`casebook.analysis.placebo`).
 DEFAULT_HAC_LAGS = 2
 
 
@@ -892,46 +892,6 @@ def residual_acf(resid: Any, nlags: int = 12) -> pd.DataFrame:
     den = float(r @ r)
     acf = np.array([float(r[k:] @ r[:-k]) / den for k in range(1, nlags + 1)])
     return pd.DataFrame({"lag": np.arange(1, nlags + 1), "acf": acf, "band": 1.96 / math.sqrt(r.size)})
-
-
-def placebo_date_interval(
-    y: Any, break_at: Any, estimate: float, min_side: int = 12, level: float = 0.95
-) -> tuple[intervals.Interval, pd.DataFrame]:
-    """A Conley-Taber-style interval from placebo dates in the pre-period only.
-
-    At every fake date of the pre-period (at least ``min_side`` periods from either end
-    of it) the level-change ITS (``y = a + b t + d step + e``, OLS) is fitted to the
-    pre-period alone. Nothing happened there, so each estimate is pure estimation error
-    of the design, with the series' own persistence and shocks. Their quantiles
-    ``q_lo, q_hi`` turn the real estimate into ``[estimate - q_hi, estimate - q_lo]``
-    (Conley & Taber 2011 use the control units' errors the same way). The fake segments
-    are shorter than the real ones, so the interval errs on the wide side.
-
-    Returns:
-        ``(interval, placebos)``; ``placebos`` has ``position``, ``period``, ``estimate``.
-    """
-    import statsmodels.api as sm
-
-    s = _as_series("y", y)
-    pos = _position(s, break_at)
-    pre = s.iloc[:pos].to_numpy()
-    m = max(int(min_side), 3)
-    cand = np.arange(m, pre.size - m + 1)
-    if cand.size < 5:
-        raise ValueError(f"min_side: {min_side} leaves fewer than 5 placebo dates in a pre-period of {pre.size}")
-    t = np.arange(pre.size, dtype=np.float64)
-    est = np.array(
-        [sm.OLS(pre, np.column_stack([np.ones_like(t), t, (t >= b).astype(float)])).fit().params[2] for b in cand]
-    )
-    a = (1 - _check_level(level)) / 2
-    q_lo, q_hi = np.quantile(est, [a, 1 - a])
-    iv = intervals.Interval(
-        float(estimate),
-        float(estimate - q_hi),
-        float(estimate - q_lo),
-        "placebo dates in the pre-period (Conley-Taber style)",
-    )
-    return iv, pd.DataFrame({"position": cand, "period": s.index[cand], "estimate": est})
 
 
 # --------------------------------------------------------------------------- synthetic control

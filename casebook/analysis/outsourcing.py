@@ -130,17 +130,25 @@ def its_breaks(reg: Regimes, quarters: pd.PeriodIndex) -> dict[str, pd.Period]:
     return out
 
 
-def _did(gap: pd.Series, start: Any, end: Any, label: str) -> intervals.Interval:
+def _shift(gap: pd.Series, start: Any, end: Any) -> tuple[pd.Series, int, int]:
+    """The gap up to ``end``, the position of ``start`` in it and the window's length (points from ``start`` on)."""
+    g = gap[gap.index <= end] if end is not None else gap
+    pos = int(g.index.get_loc(start))
+    return g, pos, len(g) - pos
+
+
+def _did(gap: pd.Series, start: Any, end: Any, label: str) -> tuple[intervals.Interval, float]:
     """Shift of a gap at ``start`` over the window up to ``end``: level shift with AR(1) errors (Prais-Winsten).
 
     The gap carries the firm's own persistent deviations, which a short post window cannot
     average out; HAC errors estimated from four post-switch quarters miss them, the AR(1)
-    model estimates their persistence from the whole series (the sweep in ``benchmarks/sweep_03.py``
-    measures the difference).
+    model estimates their persistence from the whole series. Returns the model's interval
+    and its standard error (for the placebo calibration).
     """
-    g = gap[gap.index <= end] if end is not None else gap
-    iv = causal.multi_break_its(g, {"switch": start}, errors="ar1", trend=False).interval("switch")
-    return intervals.Interval(iv.estimate, iv.low, iv.high, f"{label}, AR(1) errors")
+    g, _, _ = _shift(gap, start, end)
+    fit = causal.multi_break_its(g, {"switch": start}, errors="ar1", trend=False)
+    iv = fit.interval("switch")
+    return intervals.Interval(iv.estimate, iv.low, iv.high, f"{label}, AR(1) errors"), float(fit.table["se"].iloc[0])
 
 
 def satisfaction_effects(
@@ -148,10 +156,21 @@ def satisfaction_effects(
 ) -> dict[str, Any]:
     """Every design's estimate of the switch's effect on the firm's index, from one world's surveys.
 
+    The time-series designs (ITS, DiD, event study, synthetic control) rest on one treated
+    series, so their reported intervals take their critical values from placebo
+    *t*-statistics of the same estimator fitted to the competitor brands at fake dates
+    (:mod:`casebook.analysis.placebo`); the model's own AR(1) intervals are kept beside them
+    in ``model_effects``.
+
     Returns a dict with ``effects`` (design -> :class:`intervals.Interval`, index points,
-    firm-wide), and the fitted objects: ``its`` (:class:`causal.MultiBreakIts`), ``sc``
-    (:class:`causal.SyntheticControl`), ``sc_placebos``, ``did`` / ``event`` inputs.
+    firm-wide, placebo-calibrated where a placebo exists), ``model_effects`` (the AR(1) model's
+    intervals), ``its_breaks`` (break -> calibrated interval: switch, crisis, recovery), and the
+    fitted objects: ``its`` (:class:`causal.MultiBreakIts`), ``sc``
+    (:class:`causal.SyntheticControl`), ``sc_placebos``, ``placebos`` (design ->
+    :class:`placebo.PlaceboCalibration`), ``gap_q`` / ``gap_q_se`` for the event study.
     """
+    from . import placebo
+
     out: dict[str, Any] = {}
     m_idx, _ = brand_panel(surveys, "M")
     q_idx, q_se = brand_panel(surveys, "Q")
@@ -159,51 +178,75 @@ def satisfaction_effects(
     sm, sq = reg.switch_month, reg.switch_quarter
     end_m = reg.window_end
     end_q = None if end_m is None else end_m.asfreq("Q") - (0 if end_m == end_m.asfreq("Q").asfreq("M", "end") else 1)
+    model: dict[str, intervals.Interval] = {}
+    effects: dict[str, intervals.Interval] = {}
+    cal: dict[str, placebo.PlaceboCalibration] = {}
     # 1. ITS with breaks at the switch, the crisis and the recovery (quarterly, AR(1) errors)
-    its = causal.multi_break_its(q_idx["Dell"], its_breaks(reg, q_idx.index), errors="ar1")
+    breaks = its_breaks(reg, q_idx.index)
+    its = causal.multi_break_its(q_idx["Dell"], breaks, errors="ar1")
     out["its"] = its
-    effects = {"ITS (one series, AR(1) errors)": its.interval("switch")}
+    cal["its"] = placebo.its_placebos(q_idx[competitors], {k: int(q_idx.index.get_loc(v)) for k, v in breaks.items()})
+    tab = its.table.set_index("name")
+    out["its_breaks"] = {
+        k: cal["its"].interval(
+            float(tab.at[k, "estimate"]), float(tab.at[k, "se"]), k, method=its.method, model=its.interval(k)
+        )
+        for k in breaks
+    }
+    name = "ITS (one series, AR(1) errors)"
+    model[name], effects[name] = its.interval("switch"), out["its_breaks"]["switch"]
     # 2. DiD vs competitor brands, monthly gap, window up to the crisis
     gap_m = m_idx["Dell"] - m_idx[competitors].mean(axis=1)
-    effects["DiD vs competitor brands"] = _did(gap_m, sm, end_m, "DiD of the monthly firm-minus-competitors gap")
+    name = "DiD vs competitor brands"
+    model[name], se = _did(gap_m, sm, end_m, "DiD of the monthly firm-minus-competitors gap")
+    _, _, length = _shift(gap_m, sm, end_m)
+    cal["did"] = placebo.gap_placebos(placebo.leave_one_out_gaps(m_idx[competitors]), length, stride=2)
+    effects[name] = cal["did"].interval(model[name].estimate, se, method=model[name].method, model=model[name])
     # 3. event study: quarterly gap, mean of the lags in the window minus the leads' mean
     gap_q = q_idx["Dell"] - q_idx[competitors].mean(axis=1)
-    effects["event study (quarterly lags)"] = _did(gap_q, sq, end_q, "mean of event-study lags in the window")
+    name = "event study (quarterly lags)"
+    model[name], se = _did(gap_q, sq, end_q, "mean of event-study lags in the window")
+    _, pos_q, length_q = _shift(gap_q, sq, end_q)
+    cal["event"] = placebo.gap_placebos(placebo.leave_one_out_gaps(q_idx[competitors]), length_q)
+    effects[name] = cal["event"].interval(model[name].estimate, se, method=model[name].method, model=model[name])
     out["gap_q"], out["gap_q_se"] = (
         gap_q,
         np.sqrt(q_se["Dell"] ** 2 + (q_se[competitors] ** 2).sum(axis=1) / len(competitors) ** 2),
     )
-    # 4. synthetic control from the competitor brands (quarterly), placebos in space
+    # 4. synthetic control from the competitor brands (quarterly), placebos in space (and in time)
     pre = np.asarray(q_idx.index < sq)
     post = np.asarray((q_idx.index >= sq) & ((q_idx.index <= end_q) if end_q is not None else True))
     sc = causal.synthetic_control(q_idx, "Dell", pre, post)
     out["sc"] = sc
     out["sc_placebos"] = causal.synthetic_control_placebos(q_idx, "Dell", pre, post)
-    iv = _did(sc.gap, sq, end_q, "synthetic control (demeaned), mean post gap")
-    # the weights were fitted to the pre-period gap, which makes it look quieter than it is:
-    # widen by the degrees of freedom they used (donors with weight, less one for the sum)
-    k = int((sc.weights > 1e-6).sum()) - 1
-    n_pre = int(pre.sum())
-    f = float(np.sqrt(n_pre / max(n_pre - k, 1)))
-    effects["synthetic control"] = intervals.Interval(
-        iv.estimate,
-        iv.estimate - f * (iv.estimate - iv.low),
-        iv.estimate + f * (iv.high - iv.estimate),
-        iv.method + f", widened x{f:.2f} for the {k} fitted weight(s)",
+    name = "synthetic control"
+    model[name], se = _did(sc.gap, sq, end_q, "synthetic control (demeaned), mean post gap")
+    cal["sc"] = placebo.synthetic_control_placebo_t(q_idx[competitors], length_q)
+    effects[name] = cal["sc"].interval(model[name].estimate, se, method=model[name].method, model=model[name])
+    # 5. outsourced vs in-house segments of the firm, scaled to the firm; placebos: the same segment
+    #    gap in each competitor brand's respondents (never outsourced), at fake dates
+    grp = np.where(surveys["segment"].isin(reg.outsourced), "outsourced", "in_house")
+    sg = (
+        surveys.groupby(["brand", surveys["interview_date"].dt.to_period("Q"), grp], sort=True)["score"]
+        .mean()
+        .unstack()
     )
-    # 5. outsourced vs in-house segments of the firm, scaled to the firm
-    firm = surveys[surveys["brand"] == "Dell"]
-    grp = np.where(firm["segment"].isin(reg.outsourced), "outsourced", "in_house")
-    sg = firm.groupby([firm["interview_date"].dt.to_period("Q"), grp], sort=True)["score"].mean().unstack()
-    seg_gap = sg["outsourced"] - sg["in_house"]
-    w_out = float((grp == "outsourced").mean())
-    seg = _did(seg_gap, sq, end_q, "outsourced-minus-in-house segment gap")
+    seg_gaps = (sg["outsourced"] - sg["in_house"]).unstack("brand")
+    seg_gap = seg_gaps["Dell"].rename(None)
+    firm = surveys["brand"].to_numpy() == "Dell"
+    w_out = float((grp[firm] == "outsourced").mean())
+    seg_model, se = _did(seg_gap, sq, end_q, "outsourced-minus-in-house segment gap")
+    cal["segment"] = placebo.gap_placebos(seg_gaps[competitors], length_q)
+    seg = cal["segment"].interval(seg_model.estimate, se, method=seg_model.method, model=seg_model)
     out["segment_gap"], out["w_out"], out["segment_effect"] = seg_gap, w_out, seg
-    effects["segment comparison (x share outsourced)"] = seg.scaled(w_out) if w_out > 0 else seg
+    name = "segment comparison (x share outsourced)"
+    model[name] = seg_model.scaled(w_out) if w_out > 0 else seg_model
+    effects[name] = seg.scaled(w_out) if w_out > 0 else seg
     # 6. twin world
     if twin_surveys is not None:
         last = end_m if end_m is not None else m_idx.index[-1]
-        effects["twin world (no vendor)"] = twin_effect(surveys, twin_surveys, sm, last)
-    out["effects"] = effects
+        name = "twin world (no vendor)"
+        effects[name] = model[name] = twin_effect(surveys, twin_surveys, sm, last)
+    out["effects"], out["model_effects"], out["placebos"] = effects, model, cal
     out["window"] = (sm, end_m)
     return out
