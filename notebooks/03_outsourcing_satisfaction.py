@@ -41,7 +41,7 @@ from IPython.display import Markdown, display
 from scipy import stats
 
 import synthetic
-from casebook.analysis import causal, clv, intervals, outsourcing, placebo, theme
+from casebook.analysis import causal, clv, intervals, outsourcing, placebo, regression, theme
 from casebook.analysis.params import check_parameters
 from casebook.analysis.results import Record, format_key_results, no_data_record, write_results
 from synthetic.market import expected_index_shift
@@ -85,19 +85,17 @@ customers = world.table("customers", columns=["customer_id", "segment"])
 tickets = world.table("support_tickets").merge(customers, on="customer_id", how="left")
 complaints = world.table("complaints")
 surveys = world.table("surveys")
-orders = world.table("orders", columns=["order_id", "customer_id", "order_date", "units", "revenue", "cost"]).merge(
-    customers, on="customer_id", how="left"
-)
+n_orders = int(world.sql("select count(*) as n from orders")["n"].iloc[0])  # orders stay in DuckDB (sections 9, 10)
 market = world.table("market_panel")
 print(f"preset {scenario!r}, seed {seed}, {n_customers:,} customers")
-for name, df in [
-    ("support tickets", tickets),
-    ("complaints", complaints),
-    ("survey interviews", surveys),
-    ("orders", orders),
-    ("market-panel buyers", market),
+for name, rows in [
+    ("support tickets", len(tickets)),
+    ("complaints", len(complaints)),
+    ("survey interviews", len(surveys)),
+    ("orders", n_orders),
+    ("market-panel buyers", len(market)),
 ]:
-    print(f"{name:>20}: {len(df):>9,} rows")
+    print(f"{name:>20}: {rows:>9,} rows")
 
 # %% [markdown]
 # ## 1. Timeline: the switch, the crisis, the recovery (C1, C6, C7)
@@ -1247,21 +1245,42 @@ records.append(
 
 # %%
 horizon = pd.Timedelta(days=730)
-o = orders.sort_values(["customer_id", "order_date", "order_id"]).copy()
-o["next_order"] = o.groupby("customer_id", sort=False)["order_date"].shift(-1)
-per_order = (
-    tickets.assign(vendor=tickets["handler"] == "vendor")
-    .groupby("order_id", sort=True)
-    .agg(worst_csat=("csat", "min"), vendor=("vendor", "max"))
+# each order's next order by the same customer (a window function), joined to its tickets' worst
+# CSAT and whether the vendor handled any of them: DuckDB does this over the orders on disk
+ORDERS_NEXT = """
+with o as (
+    select order_id, customer_id, order_date,
+           lead(order_date) over (partition by customer_id order by order_date, order_id) as next_order
+    from orders
+), per_order as (
+    select order_id, min(csat) as worst_csat, bool_or(handler = 'vendor') as vendor
+    from support_tickets where order_id is not null group by order_id
 )
-ot = o.merge(per_order, left_on="order_id", right_index=True, how="inner")
-ot = ot[ot["order_date"] <= last_day - horizon].copy()
+"""
+cutoff_day = f"{(last_day - horizon):%Y-%m-%d}"
+ot = world.sql(
+    ORDERS_NEXT
+    + f"""
+    select o.order_id, o.customer_id, o.order_date, c.segment, o.next_order, p.worst_csat, p.vendor
+    from o join per_order p using (order_id) join customers c using (customer_id)
+    where o.order_date <= date '{cutoff_day}'
+    order by o.customer_id, o.order_date, o.order_id"""
+)
+no_ticket_rate = float(
+    world.sql(
+        ORDERS_NEXT
+        + f"""
+    select avg(case when date_diff('day', o.order_date, o.next_order) <= 730 then 1.0 else 0.0 end) as rate
+    from o anti join per_order p using (order_id)
+    where o.order_date <= date '{cutoff_day}'"""
+    )["rate"].iloc[0]
+)
 ot["repurchase"] = ((ot["next_order"] - ot["order_date"]) <= horizon).astype(int)
 ot["bad"] = (ot["worst_csat"] <= 2).astype(int)
 ot["year"] = ot["order_date"].dt.year
-rep_fit = smf.ols("repurchase ~ bad + C(segment) + C(year)", data=ot).fit(
-    cov_type="cluster", cov_kwds={"groups": ot["customer_id"]}
-)
+# = smf.ols("repurchase ~ bad + C(segment) + C(year)", data=ot), clustered by customer; the design is
+# built with pandas (patsy takes several times as long as the fit itself at a million orders)
+rep_fit = regression.ols(ot, "repurchase", ["bad"], categorical=["segment", "year"], cluster="customer_id")
 b_bad, b_bad_se = rep_fit.params["bad"], rep_fit.bse["bad"]
 print(f"{len(ot):,} orders with a ticket; 2-year repurchase {ot['repurchase'].mean():.1%}")
 print(
@@ -1270,8 +1289,6 @@ print(
 )
 
 rates = ot.groupby("worst_csat", sort=True)["repurchase"].agg(["sum", "size"])
-no_ticket = o[(o["order_date"] <= last_day - horizon) & ~o["order_id"].isin(per_order.index)]
-no_ticket_rep = (no_ticket["next_order"] - no_ticket["order_date"]) <= horizon
 fig, ax = plt.subplots()
 for csat, row in rates.iterrows():
     p = row["sum"] / row["size"]
@@ -1285,7 +1302,7 @@ for csat, row in rates.iterrows():
         capsize=4,
         color=theme.PALETTE["claim"] if csat <= 2 else theme.PALETTE["Dell"],
     )
-ax.axhline(100 * no_ticket_rep.mean(), color=theme.PALETTE["competitor"], ls="--", label="orders without a ticket")
+ax.axhline(100 * no_ticket_rate, color=theme.PALETTE["competitor"], ls="--", label="orders without a ticket")
 ax.errorbar([], [], fmt="o", color=theme.PALETTE["claim"], label="bad experience (CSAT 1-2)")
 ax.errorbar([], [], fmt="o", color=theme.PALETTE["Dell"], label="CSAT 3-5")
 ax.set(
@@ -1380,9 +1397,13 @@ print(
 # chain to behaviour: vendor -> bad ticket -> no repurchase (product of coefficients) vs the direct comparison
 chain = d_bad * b_bad
 post_orders = ot[ot["segment"].isin(outsourced) & (ot["order_date"] >= switch)]
-direct_rep = smf.ols(
-    "repurchase ~ vendor + C(year)", data=post_orders.assign(vendor=post_orders["vendor"].astype(int))
-).fit(cov_type="cluster", cov_kwds={"groups": post_orders["customer_id"]})
+direct_rep = regression.ols(  # = smf.ols("repurchase ~ vendor + C(year)"), clustered by customer
+    post_orders.assign(vendor=post_orders["vendor"].astype(int)),
+    "repurchase",
+    ["vendor"],
+    categorical=["year"],
+    cluster="customer_id",
+)
 print(f"\nvendor ticket -> 2-year repurchase, through bad experiences: {100 * chain:+.2f} points per ticket")
 print(
     f"vendor ticket -> 2-year repurchase, compared directly: {100 * direct_rep.params['vendor']:+.2f} points "
@@ -1472,11 +1493,13 @@ display(
 # model's expected value divided by the chance that the buyer is still active.
 
 # %%
-rfm = clv.rfm_summary(orders, calibration_end=orders["order_date"].max(), unit_days=7)  # weeks, the whole record
+order_values = world.sql("select customer_id, order_date, revenue from orders order by customer_id, order_date")
+rfm = clv.rfm_summary(order_values, unit_days=7)  # weeks, the whole record
+del order_values
 rfm = rfm.join(customers.set_index("customer_id")["segment"])
 bg = clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
 gg = clv.fit_gamma_gamma(rfm["frequency"], rfm["monetary_value"])
-margin = (orders["revenue"] - orders["cost"]).sum() / orders["revenue"].sum()
+margin = float(world.sql("select sum(revenue - cost) / sum(revenue) as m from orders")["m"].iloc[0])
 recent = rfm[
     (rfm["T"] - rfm["recency"] <= 52) & rfm["segment"].isin(outsourced)
 ]  # outsourced segments, bought in the last year
@@ -1585,9 +1608,13 @@ def after_switch(w):
     tk = tk[tk["opened_date"] >= switch]
     cp = w.table("complaints", columns=["ticket_id"])
     sv = w.table("surveys", columns=["brand", "interview_date", "score"])
-    od = w.table("orders", columns=["customer_id", "order_date", "revenue", "cost"])
-    od = od[od["order_date"] >= switch]
-    n_cust = len(w.table("customers", columns=["customer_id"]))
+    od = w.sql(  # orders after the switch, summed in DuckDB
+        f"""select sum(revenue - cost) as margin,
+                  count(distinct case when order_date > date '{last_day - pd.DateOffset(years=1):%Y-%m-%d}'
+                                      then customer_id end) as buyers
+           from orders where order_date >= date '{switch:%Y-%m-%d}'"""
+    ).iloc[0]
+    n_cust = int(w.sql("select count(*) as n from customers")["n"].iloc[0])
     return pd.Series(
         {
             "support cost per ticket (USD)": tk["cost_usd"].mean(),
@@ -1595,10 +1622,8 @@ def after_switch(w):
             "firm's index (mean score)": sv.loc[
                 (sv["brand"] == "Dell") & (sv["interview_date"] >= switch), "score"
             ].mean(),
-            "gross margin per customer (USD)": (od["revenue"] - od["cost"]).sum() / n_cust,
-            "customers buying in the last year (%)": 100
-            * od.loc[od["order_date"] > last_day - pd.DateOffset(years=1), "customer_id"].nunique()
-            / n_cust,
+            "gross margin per customer (USD)": float(od["margin"]) / n_cust,
+            "customers buying in the last year (%)": 100 * float(od["buyers"]) / n_cust,
         }
     )
 
@@ -1653,14 +1678,11 @@ other = worlds["alt"]["scenario"]
 alt = synthetic.load(**(this_world | worlds["alt"]))
 
 
-def story(w):
-    """The chapter's estimators on one world, through the same functions the sections above use."""
-    cu = w.table("customers", columns=["customer_id", "segment"])
-    tk = w.table("support_tickets").merge(cu, on="customer_id", how="left")
+def story(tk, sv, cp, mk):
+    """The chapter's estimators on one world's tickets (with segments), surveys, complaints and market panel,
+    through the same functions the sections above use."""
     rg = outsourcing.regimes(tk)
-    sv = w.table("surveys")
     ef = outsourcing.satisfaction_effects(sv, rg)
-    cp = w.table("complaints", columns=["ticket_id", "filed_date"])
     mo = (
         tk.assign(c=tk["ticket_id"].isin(cp["ticket_id"]))
         .groupby(tk["opened_date"].dt.to_period("M"), sort=True)
@@ -1669,7 +1691,6 @@ def story(w):
     mo = mo[mo.index <= cutoff]
     cr = causal.rate_change(mo["k"], mo["n"], mo.index >= rg.switch_month)
     yr = cp.groupby(cp["filed_date"].dt.year).size()
-    mk = w.table("market_panel", columns=["purchase_date", "brand", "units"])
     sw = rg.switch
     yb = mk[(mk["purchase_date"] >= sw - pd.DateOffset(years=1)) & (mk["purchase_date"] < sw)]
     ya = mk[(mk["purchase_date"] >= sw) & (mk["purchase_date"] < sw + pd.DateOffset(years=1))]
@@ -1697,8 +1718,15 @@ def story(w):
     return pd.Series(row), annual, sw
 
 
-row_main, annual_main, _ = story(world)
-row_alt, annual_alt, switch_alt = story(alt)
+row_main, annual_main, _ = story(tickets, surveys, complaints, market)  # this world's tables, loaded above
+row_alt, annual_alt, switch_alt = story(
+    alt.table("support_tickets").merge(
+        alt.table("customers", columns=["customer_id", "segment"]), on="customer_id", how="left"
+    ),
+    alt.table("surveys"),
+    alt.table("complaints", columns=["ticket_id", "filed_date"]),
+    alt.table("market_panel", columns=["purchase_date", "brand", "units"]),
+)
 acsi_record = pd.Series(
     {2000: 80, 2002: 76, 2003: 78, 2004: 79, 2005: 74, 2006: 78, 2007: 74, 2008: 75}
 )  # case facts, section E
@@ -1804,7 +1832,7 @@ display(planted.style.hide(axis="index"))
 truth = world.table("truth", columns=["customer_id", "dropout_date"])
 tt = ot.merge(truth, on="customer_id", how="left")
 tt["dropped_here"] = (tt["dropout_date"] == tt["order_date"]).astype(int)  # the customer left right after this order
-true_fit = smf.ols("dropped_here ~ bad + C(segment) + C(year)", data=tt).fit()
+true_fit = regression.ols(tt, "dropped_here", ["bad"], categorical=["segment", "year"])  # = smf.ols(...).fit()
 base_drop = tt.loc[tt["bad"] == 0, "dropped_here"].mean()
 print(
     f"\ntruth: dropout right after an order without a bad ticket {base_drop:.1%}; a bad ticket adds "

@@ -625,3 +625,32 @@ def test_synthetic_control_placebo_t_refits_weights_at_each_fake_date():
     assert np.isfinite(cal.draws["t"]).all()
     lo, hi = cal.t_quantiles()
     assert lo < 0 < hi
+
+
+def test_regression_ols_equals_the_formula_version():
+    """``regression.ols`` builds the design with pandas; coefficients and clustered errors equal smf.ols's."""
+    import statsmodels.formula.api as smf
+
+    from casebook.analysis import regression
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    df = pd.DataFrame(
+        {
+            "y": rng.random(n),
+            "bad": rng.integers(0, 2, n),
+            "segment": rng.choice(["consumer", "small_business", "public"], n),
+            "year": rng.choice([2003, 2004, 2005], n),
+            "customer_id": rng.integers(0, 800, n),
+        }
+    )
+    mine = regression.ols(df, "y", ["bad"], categorical=["segment", "year"], cluster="customer_id")
+    ref = smf.ols("y ~ bad + C(segment) + C(year)", data=df).fit(
+        cov_type="cluster", cov_kwds={"groups": df["customer_id"]}
+    )
+    assert list(mine.params.index) == list(ref.params.index)
+    assert np.allclose(mine.params, ref.params) and np.allclose(mine.bse, ref.bse)
+    plain = regression.ols(df, "y", ["bad"], categorical=["segment"])
+    assert np.allclose(plain.bse, smf.ols("y ~ bad + C(segment)", data=df).fit().bse)
+    with pytest.raises(ValueError, match="columns"):
+        regression.ols(df, "y", ["nope"])
