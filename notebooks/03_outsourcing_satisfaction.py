@@ -738,14 +738,24 @@ plt.show()
 
 # %%
 p_min = 1 / len(sc_pl)
+crisis_note = ""
+if reg.crisis_start is not None:
+    in_crisis_q = (sc.gap.index >= reg.crisis_start.asfreq("Q")) & (sc.gap.index < reg.crisis_end.asfreq("Q"))
+    after = sc.gap.index >= reg.crisis_end.asfreq("Q")
+    if in_crisis_q.any() and after.any():
+        g_in, g_after = sc.gap[in_crisis_q], sc.gap[after]
+        crisis_note = (
+            f"Through the crisis the gap is {'negative in every quarter' if (g_in < 0).all() else f'negative in {(g_in < 0).sum()} of {len(g_in)} quarters'} "
+            f"(mean {g_in.mean():+.2f}); after the recovery it averages {g_after.mean():+.2f}, "
+            f"{'narrower' if abs(g_after.mean()) < abs(g_in.mean()) else 'no narrower'}."
+        )
 display(
     Markdown(
         f"**Reading.** The synthetic firm tracks the firm before the switch within {sc.pre_rmspe:.2f} points a quarter "
         f"(RMSPE). In the window up to the crisis the gap averages **{sc_iv.estimate:+.2f}** points "
         f"[{sc_iv.low:+.2f}, {sc_iv.high:+.2f}], against {did_iv.estimate:+.2f} for the equal-weight DiD. "
         f"By post/pre RMSPE ratio the firm ranks {int(sc_pl.loc['Dell', 'rank'])} of {len(sc_pl)} brands "
-        f"(p = {sc_pl.attrs['p_value']:.2f}; the smallest p six brands allow is {p_min:.2f}). "
-        f"{'The gap stays negative through the crisis and narrows after the recovery.' if reg.crisis_start is not None and sc.gap[sc.gap.index >= reg.crisis_end.asfreq('Q')].mean() > sc.gap[(sc.gap.index >= reg.crisis_start.asfreq('Q')) & (sc.gap.index < reg.crisis_end.asfreq('Q'))].mean() else ''}"
+        f"(p = {sc_pl.attrs['p_value']:.2f}; the smallest p six brands allow is {p_min:.2f}). " + crisis_note
     )
 )
 
