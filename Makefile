@@ -23,13 +23,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) browser ## create .venv and install the project (+ headless Chromium for the browser test)
 
-browser: ## install Debian's chromium + chromium-driver if missing (needs root; skipped otherwise)
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+browser: ## install Debian's chromium + chromium-driver (+ a CJK font for the Chinese source titles in the PDFs) if missing (needs root; skipped otherwise)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && { ! command -v fc-list >/dev/null || fc-list :lang=zh | grep -q .; }; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing chromium + chromium-driver (Debian packages) for the browser test..."; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  echo "installing chromium + chromium-driver + fonts-noto-cjk (Debian packages) for the browser test and the PDFs..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null) \
 	  || echo "warning: could not install chromium; the browser test will be skipped"; \
-	else echo "note: chromium/chromedriver not found and not root: the browser test will be skipped"; fi
+	else echo "note: chromium/chromedriver (or a CJK font) not found and not root: the browser test may be skipped, Chinese titles in PDFs may show as boxes"; fi
 
 data: $(STAMP) ## generate the default synthetic world (20,000 customers) into data/
 	$(BIN)/python -m synthetic
