@@ -199,7 +199,7 @@ def generate_block(args: tuple) -> dict:
         from .validate import check_tables
 
         t0 = clock()
-        check_tables({name: tab.to_pandas() for name, tab in tables.items()})
+        check_tables(tables)
         tm["validate (in memory)"] = clock() - t0
     for name, tab in tables.items():
         t0 = clock()
