@@ -408,8 +408,11 @@ class World:
             raise ParameterError("table", f"unknown table {name!r}; allowed: {', '.join(TABLES)}")
         import pyarrow.parquet as pq
 
-        # dates as datetime64 (pandas 3 would otherwise give Python date objects)
-        return pq.read_table(self.path / name, columns=columns).to_pandas(date_as_object=False)
+        # dates as datetime64 (pandas 3 would otherwise give Python date objects); one column per block and
+        # the Arrow buffers released as they are converted: the same frame, at about half the peak memory
+        return pq.read_table(self.path / name, columns=columns).to_pandas(
+            date_as_object=False, split_blocks=True, self_destruct=True
+        )
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.table(name)
