@@ -110,6 +110,15 @@ def test_build_succeeds_and_writes_every_output(built):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_build_records_each_chapter_s_wall_seconds_and_kernel_peak(built):
+    out, _, _ = built
+    m = json.loads((out / "build.json").read_text())
+    assert set(m["timings"]) == {"worlds", "chapters", "render", "pdf", "lanes"}
+    for c in m["chapters"]:
+        assert c["run_seconds"] > 0
+        assert 30 < c["kernel_peak_rss_mb"] < 4000  # a Python kernel: tens of MB at least
+
+
 def test_data_generated_once_with_the_profile_parameters(built):
     out, _, calls = built
     calls = [{k: v for k, v in c.items() if k != "workers"} for c in calls]  # workers never change the bytes
