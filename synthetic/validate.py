@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -88,6 +89,37 @@ def check_columns(name: str, tab: pa.Table) -> None:
                 raise IntegrityError(f"{name}.{c.name}: maximum {hi} is above {c.le}")
 
 
+def _increasing(col) -> np.ndarray | None:
+    """The column as a numpy array if it is integer, has no nulls and strictly increases; else ``None``.
+
+    Generated keys are written in increasing order, so uniqueness and lookups need no hash table.
+    """
+    if not pa.types.is_integer(col.type) or col.null_count:
+        return None
+    a = col.to_numpy()
+    return a if a.size < 2 or bool((a[1:] > a[:-1]).all()) else None
+
+
+def _unique(col) -> bool:
+    """No value occurs twice (nulls count as one value)."""
+    if _increasing(col) is not None:
+        return True
+    return pc.count_distinct(col, mode="all").as_py() == len(col)
+
+
+def _n_missing(child, parent) -> int:
+    """How many non-null values of ``child`` are not in ``parent``."""
+    vals = child.drop_null()
+    if not len(vals):
+        return 0
+    keys = _increasing(parent)
+    if keys is not None and pa.types.is_integer(vals.type):
+        v = vals.to_numpy()
+        pos = np.minimum(np.searchsorted(keys, v), max(keys.size - 1, 0))
+        return int(v.size - np.count_nonzero(keys[pos] == v)) if keys.size else int(v.size)
+    return len(vals) - pc.sum(pc.is_in(vals, value_set=parent.combine_chunks())).as_py()
+
+
 def check_tables(tables: Mapping) -> None:
     """Validate the given tables (any subset; Arrow tables or pandas DataFrames).
 
@@ -97,12 +129,10 @@ def check_tables(tables: Mapping) -> None:
     for name, tab in arrow.items():
         check_columns(name, tab)
         key = KEYS.get(name)
-        if key and pc.count_distinct(tab.column(key), mode="all").as_py() != tab.num_rows:
+        if key and not _unique(tab.column(key)):
             raise IntegrityError(f"{name}.{key}: duplicate keys")
     for child, col, parent, pcol in FOREIGN:
         if child in arrow and parent in arrow:
-            vals = arrow[child].column(col).drop_null()
-            found = pc.is_in(vals, value_set=arrow[parent].column(pcol).combine_chunks())
-            missing = len(vals) - pc.sum(found).as_py() if len(vals) else 0
+            missing = _n_missing(arrow[child].column(col), arrow[parent].column(pcol))
             if missing:
                 raise IntegrityError(f"{child}.{col}: {int(missing)} value(s) not in {parent}.{pcol}")
