@@ -41,7 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import __version__
-from .lanes import chapter_worlds, choose_lanes, generate_worlds, measured_peaks, run_in_lanes
+from .lanes import chapter_worlds, choose_lanes, estimated_peak_bytes, generate_worlds, measured_peaks, run_in_lanes
 from .usage import KernelWatch
 
 KERNEL_NAME = "python3"
@@ -936,7 +936,9 @@ def _run_build_into(
     measured = measured_peaks((site_dir or out) / LAYOUT["manifest"], n_max, [cp.chapter.name for cp in plan.chapters])
     n_lanes = choose_lanes(plan.lanes, n_max, len(plan.chapters), measured)
     if n_lanes > 1:
-        say(f"running {len(plan.chapters)} chapters in {n_lanes} lanes")
+        per = estimated_peak_bytes(n_max, measured) / 1e9
+        basis = "largest peak of the last build, +15 %" if measured else "estimated"
+        say(f"running {len(plan.chapters)} chapters in {n_lanes} lanes (memory per chapter {per:.1f} GB, {basis})")
 
     def job(cp: ChapterPlan) -> Callable[[], tuple[str, float, float | None]]:
         def run() -> tuple[str, float, float | None]:
