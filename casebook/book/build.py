@@ -1055,8 +1055,7 @@ def _run_build_into(
 
     stages["render"] = time.time() - t_render
     t_pdf = time.time()
-    # {} with --no-pdf or without Chromium; after the kernels have exited, one Chromium per core
-    pdfs = build_handouts(out, results, enabled=plan.pdf, log=say, workers=os.cpu_count() or 1)
+    pdfs = build_handouts(out, results, enabled=plan.pdf, log=say)  # {} with --no-pdf or without Chromium
     stages["pdf"] = time.time() - t_pdf
     render.render_site_page(
         "index.html.j2",

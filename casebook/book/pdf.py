@@ -98,7 +98,6 @@ def build_handouts(
     enabled: bool = True,
     log: Callable[[str], None] = print,
     timeout: float = TIMEOUT,
-    workers: int = 1,
 ) -> dict[str, dict[str, Any]]:
     """Print each chapter's page and deck under ``<out>/pdf``; return ``{chapter: {"page": ..., "slides": ...}}``.
 
@@ -106,8 +105,7 @@ def build_handouts(
     ``slides``: paths relative to ``out_dir``, or None). Each entry holds the PDF's
     path relative to ``out_dir`` and its page count (``page_pages``, ``slides_pages``).
     Returns ``{}`` when ``enabled`` is false or no Chromium is found (one message);
-    a PDF that fails is reported and left out, never stopping the build. ``workers`` Chromium
-    processes print at once (each handout is its own process with its own profile).
+    a PDF that fails is reported and left out, never stopping the build.
     """
     if not enabled:
         return {}
@@ -119,39 +117,25 @@ def build_handouts(
         )
         return {}
     out = Path(out_dir).absolute()
-    jobs = [
-        (ch.name, kind, rel, suffix)
-        for ch in chapters
-        for kind, rel, suffix in (
-            ("page", getattr(ch, "page", None), ".pdf"),
-            ("slides", getattr(ch, "slides", None), ".slides.pdf"),
-        )
-        if rel
-    ]
-
-    def one(job: tuple[str, str, str, str]) -> tuple[str, str, Path | None]:
-        name, kind, rel, suffix = job
-        dest = out / PDF_DIR / f"{name}{suffix}"
-        try:
-            print_to_pdf((out / rel).as_uri(), dest, chromium, timeout)
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            log(f"pdf: {name} {kind} failed: {type(exc).__name__}: {str(exc)[:200]}")
-            return name, kind, None
-        return name, kind, dest
-
-    if workers > 1 and len(jobs) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(min(workers, len(jobs))) as ex:
-            printed = list(ex.map(one, jobs))
-    else:
-        printed = [one(job) for job in jobs]
     made: dict[str, dict[str, Any]] = {}
-    for name, kind, dest in printed:  # in chapter order, page before slides
-        if dest is not None:
-            entry = made.setdefault(name, {})
+    for ch in chapters:
+        entry: dict[str, Any] = {}
+        for kind, rel, suffix, query in (
+            ("page", getattr(ch, "page", None), ".pdf", ""),
+            ("slides", getattr(ch, "slides", None), ".slides.pdf", ""),
+        ):
+            if not rel:
+                continue
+            dest = out / PDF_DIR / f"{ch.name}{suffix}"
+            try:
+                print_to_pdf((out / rel).as_uri() + query, dest, chromium, timeout)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                log(f"pdf: {ch.name} {kind} failed: {type(exc).__name__}: {str(exc)[:200]}")
+                continue
             entry[kind] = dest.relative_to(out).as_posix()
             entry[f"{kind}_pages"] = page_count(dest)
+        if entry:
+            made[ch.name] = entry
     n = sum(("page" in e) + ("slides" in e) for e in made.values())
     log(f"pdf: {n} handout(s) in {out / PDF_DIR}")
     return made
