@@ -70,19 +70,21 @@ def make_customers(
     person = rng.integers(0, len(pools.person), n)
     company = rng.integers(0, len(pools.company), n)
     addr = rng.integers(0, len(pools.street), n)
+    from .block import Coded  # text columns as codes into their labels: Arrow builds the strings
+
     customers = {
         "customer_id": ids,
-        "name": pools.person[person],
-        "company": np.where(seg == 0, None, pools.company[company]),
-        "street": pools.street[addr],
-        "city": pools.city[addr],
-        "state": pools.state[addr],
+        "name": Coded(person, pools.person),
+        "company": Coded(company, pools.company, null=seg == 0),
+        "street": Coded(addr, pools.street),
+        "city": Coded(addr, pools.city),
+        "state": Coded(addr, pools.state),
         "region": REGIONS[np.searchsorted(np.cumsum(REGION_P), rng.random(n) * REGION_P.sum()).clip(0, 3)],
-        "segment": np.asarray(SEGMENTS)[seg],
-        "public_type": np.where(public, np.where(education, "education", "government"), None),
+        "segment": Coded(seg, np.asarray(SEGMENTS)),
+        "public_type": Coded(education.astype(np.int8), np.array(["government", "education"]), null=~public),
         "employees": emp,
         "acquisition_day": acq_day,
-        "acquisition_channel": ACQ_CHANNELS[acq_channel],
+        "acquisition_channel": Coded(acq_channel, ACQ_CHANNELS),
         "has_premier_page": premier,
     }
     latent = {

@@ -35,8 +35,16 @@ CPU_TIERS = np.array(["budget", "mainstream", "performance"])
 
 def _pick(rng, probs_rows: np.ndarray) -> np.ndarray:
     """One categorical draw per row of a probability matrix."""
-    c = np.cumsum(probs_rows, axis=1)
+    return _pick_cum(rng, np.cumsum(probs_rows, axis=1))
+
+
+def _pick_cum(rng, c: np.ndarray) -> np.ndarray:
+    """One categorical draw per row, given each row's cumulative probabilities (the same draw as :func:`_pick`)."""
     return (rng.random(len(c))[:, None] * c[:, -1:] > c).sum(axis=1)
+
+
+LINE_CUM = np.cumsum(LINE_MIX, axis=1)  # per segment, for _pick_cum
+TIER_CUM = np.cumsum([[0.20, 0.50, 0.30], [0.55, 0.35, 0.10]], axis=1)  # not / price-sensitive
 
 
 def cpu_launch_days(sc: Scenario) -> np.ndarray:
@@ -69,7 +77,7 @@ def run_purchases(
         t_parts.append(tickets)
         bad = np.zeros(idx.size, bool)
         if tickets["csat"].size:
-            np.logical_or.at(bad, tickets["_row"], tickets["csat"] <= 2)
+            bad[tickets["_row"][tickets["csat"] <= 2]] = True
         p_drop = np.minimum(lat["dropout"][idx] * np.where(bad, mult, 1.0), 1.0)
         gone = rng.random(idx.size) < p_drop
         alive[idx[gone]] = False
@@ -87,9 +95,8 @@ def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_
     year = day / DAYS_PER_YEAR
     # product line: transactional customers stick to one line, relationship customers range wider
     stick = rng.random(m) < np.where(rel, 0.35, 0.75)
-    line = np.where(stick, main_line[idx], _pick(rng, LINE_MIX[seg]))
-    tier_p = np.where(ps[:, None], [0.55, 0.35, 0.10], [0.20, 0.50, 0.30])
-    cpu = _pick(rng, tier_p)
+    line = np.where(stick, main_line[idx], _pick_cum(rng, LINE_CUM[seg]))
+    cpu = _pick_cum(rng, TIER_CUM[ps.astype(np.intp)])
     launches = cpu_launch_days(sc)
     avail = day - sc.supply.inventory_days - rng.integers(0, 2, m)  # old stock sells through first (D4)
     gen = np.searchsorted(launches, avail, side="right") - 1

@@ -1,7 +1,7 @@
 """Every table's columns: name, Arrow type, unit and meaning.
 
 One source for three things: the Arrow schema the Parquet files are written
-with, the pandera checks run on every generated block, and the data dictionary
+with, the checks run on every generated block (``synthetic.validate``), and the data dictionary
 (``python -m synthetic --dictionary`` writes ``docs/data-dictionary.md``).
 """
 

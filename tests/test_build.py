@@ -110,6 +110,15 @@ def test_build_succeeds_and_writes_every_output(built):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_build_records_each_chapter_s_wall_seconds_and_kernel_peak(built):
+    out, _, _ = built
+    m = json.loads((out / "build.json").read_text())
+    assert set(m["timings"]) == {"worlds", "chapters", "render", "pdf", "lanes"}
+    for c in m["chapters"]:
+        assert c["run_seconds"] > 0
+        assert 30 < c["kernel_peak_rss_mb"] < 4000  # a Python kernel: tens of MB at least
+
+
 def test_data_generated_once_with_the_profile_parameters(built):
     out, _, calls = built
     calls = [{k: v for k, v in c.items() if k != "workers"} for c in calls]  # workers never change the bytes
@@ -471,3 +480,25 @@ def test_chapters_in_threads_each_run_in_their_own_folder(tmp_path):
     assert failures == [None, None, None] and os.getcwd() == here
     for f in folders:
         assert (f / "where.txt").read_text() == str(f.resolve())
+
+
+def test_usage_reads_memory_of_a_process_and_its_children():
+    import subprocess
+    import sys
+
+    from casebook.book import usage
+
+    me = os.getpid()
+    assert usage.high_water_mark(me) >= usage.own_rss(me) > 10 * usage.MB
+    child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(200 * 2**20); time.sleep(5)"])
+    try:
+        import time
+
+        deadline = time.time() + 4
+        while usage.tree_rss(me) - usage.own_rss(me) < 150 * usage.MB and time.time() < deadline:
+            time.sleep(0.1)
+        assert usage.tree_rss(me) - usage.own_rss(me) >= 150 * usage.MB  # the child's 200 MB counted
+    finally:
+        child.kill()
+        child.wait()
+    assert usage.tree_rss(child.pid) == 0 and usage.own_rss(child.pid) == 0  # gone: zero, no error

@@ -64,3 +64,47 @@ def test_run_in_lanes_returns_results_in_job_order():
     jobs = [lambda i=i: (time.sleep(0.05 * (3 - i)), i)[1] for i in range(3)]
     assert lanes.run_in_lanes(jobs, 2, lambda i, r: done.append(i)) == [0, 1, 2]
     assert sorted(done) == [0, 1, 2]
+
+
+def test_exercise_worlds_are_the_answer_keys_variants(tmp_path):
+    from casebook.course.key import VARIANTS
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('check("00.6 x", answer, expected=answer_key("00.6", ex_world))')]
+    nbformat.write(nb, tmp_path / "00_x.ipynb")
+    calls = lanes.chapter_worlds(tmp_path / "00_x.ipynb", PARAMS)
+    assert calls == [PARAMS | {"overrides": {"a.b": 1, **VARIANTS["00.6"]}}]
+    nb.cells = [nbformat.v4.new_code_cell("answer = 1")]  # no check of a variant exercise: no extra world
+    nbformat.write(nb, tmp_path / "00_y.ipynb")
+    assert lanes.chapter_worlds(tmp_path / "00_y.ipynb", PARAMS) == []
+
+
+def test_every_chapter_s_variant_exercise_world_is_pregenerated():
+    from pathlib import Path
+
+    from casebook.course.key import VARIANTS
+
+    found = {
+        ex
+        for nb in sorted((Path(__file__).parents[1] / "notebooks").glob("0*.ipynb"))
+        for ex in lanes.exercise_worlds(nb, PARAMS)
+    }
+    assert found == set(VARIANTS)
+
+
+def test_measured_peaks_need_every_chapter_at_that_size(tmp_path):
+    import json
+
+    chapters = [
+        {"name": "00_a", "parameters": {"n_customers": 1000}, "kernel_peak_rss_mb": 500.0},
+        {"name": "01_b", "parameters": {"n_customers": 1000}, "kernel_peak_rss_mb": 1000.0},
+    ]
+    path = tmp_path / "build.json"
+    path.write_text(json.dumps({"chapters": chapters}))
+    peaks = lanes.measured_peaks(path, 1000, ["00_a", "01_b"])
+    assert peaks == {"00_a": 500.0 * 2**20, "01_b": 1000.0 * 2**20}
+    assert lanes.estimated_peak_bytes(1000, peaks) == pytest.approx(1.15 * 1000 * 2**20)
+    assert lanes.measured_peaks(path, 2000, ["00_a"]) == {}  # other size
+    assert lanes.measured_peaks(path, 1000, ["00_a", "02_c"]) == {}  # a chapter never measured
+    assert lanes.measured_peaks(tmp_path / "none.json", 1000, ["00_a"]) == {}
+    assert lanes.estimated_peak_bytes(1000) == lanes.FIXED_BYTES + lanes.BYTES_PER_CUSTOMER * 1000

@@ -41,7 +41,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import __version__
-from .lanes import choose_lanes, declared_worlds, generate_worlds, run_in_lanes
+from .lanes import chapter_worlds, choose_lanes, estimated_peak_bytes, generate_worlds, measured_peaks, run_in_lanes
+from .usage import KernelWatch
 
 KERNEL_NAME = "python3"
 CHAPTER_RE = re.compile(r"^(?P<number>\d{2})_[A-Za-z0-9_-]+\.ipynb$")
@@ -468,7 +469,7 @@ def datasets(plan: BuildPlan) -> list[dict[str, Any]]:
             continue
         call = {k: cp.effective[k] for k in DATA_KEYS} | {"data_dir": str(plan.data_dir)}
         seen.setdefault(json.dumps(call, sort_keys=True, default=str), call)
-        for extra in declared_worlds(cp.chapter.path, call).values():  # worlds the chapter declares it loads
+        for extra in chapter_worlds(cp.chapter.path, call):  # worlds it declares, and its exercises' worlds
             seen.setdefault(json.dumps(extra, sort_keys=True, default=str), extra)
     return list(seen.values())
 
@@ -674,12 +675,14 @@ def execute_notebook(
     timeout: float | None = None,
     progress: bool | dict = False,
     cwd: Path | None = None,
+    watch: KernelWatch | None = None,
 ) -> Failure | None:
     """Run one notebook with papermill (kernel ``python3``; working folder ``cwd``, default the notebook's folder).
 
     The executed notebook is written to ``output_path`` as it runs, then rewritten
     atomically without volatile metadata. Returns ``None`` on success, else the
-    :class:`Failure` (the notebook with the error is kept).
+    :class:`Failure` (the notebook with the error is kept). With ``watch``
+    (:class:`casebook.book.usage.KernelWatch`) the kernel's peak memory is recorded there.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -688,8 +691,9 @@ def execute_notebook(
 
     output_path.parent.mkdir(parents=True, exist_ok=True)
     error: BaseException | None = None
+    engine_kwargs = {"kernel_manager_class": watch.manager_class()} if watch is not None else {}
     try:
-        with inline_matplotlib_env():
+        with inline_matplotlib_env(), watch or contextlib.nullcontext():
             papermill.execute_notebook(
                 str(input_path),
                 str(output_path),
@@ -701,6 +705,7 @@ def execute_notebook(
                 resources={"metadata": {"path": str(Path(cwd or input_path.parent).resolve())}},
                 execution_timeout=timeout,
                 request_save_on_cell_execute=True,
+                **engine_kwargs,
             )
     except KeyboardInterrupt:
         raise
@@ -747,7 +752,9 @@ class ChapterResult:
     n_records: int = 0
     missing_claims: list[str] = field(default_factory=list)  # listed in the opening, no record written
     parameters: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float = 0.0  # executing and rendering the chapter
+    run_seconds: float = 0.0  # executing it (papermill, kernel start to shutdown)
+    kernel_peak_rss_mb: float | None = None  # its kernel's peak resident memory (casebook.book.usage)
 
 
 @dataclass
@@ -907,8 +914,10 @@ def _run_build_into(
         plan.path(key).mkdir(parents=True, exist_ok=True)
     render.copy_assets(out)
 
+    stages: dict[str, float] = {}
     if plan.pregenerate:
         generate_worlds(datasets(plan), log=say)
+    stages["worlds"] = time.time() - started
 
     renderer = render.Renderer(assets_href="../assets")
     names = [cp.chapter for cp in plan.chapters]
@@ -922,18 +931,21 @@ def _run_build_into(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    n_lanes = choose_lanes(
-        plan.lanes, max([cp.effective.get("n_customers", 0) for cp in plan.chapters] + [0]), len(plan.chapters)
-    )
+    n_max = max([cp.effective.get("n_customers", 0) for cp in plan.chapters] + [0])
+    # peaks measured by the last build of this site at this size, if it ran every one of these chapters
+    measured = measured_peaks((site_dir or out) / LAYOUT["manifest"], n_max, [cp.chapter.name for cp in plan.chapters])
+    n_lanes = choose_lanes(plan.lanes, n_max, len(plan.chapters), measured)
     if n_lanes > 1:
-        say(f"running {len(plan.chapters)} chapters in {n_lanes} lanes")
+        per = estimated_peak_bytes(n_max, measured) / 1e9
+        basis = "largest peak of the last build, +15 %" if measured else "estimated"
+        say(f"running {len(plan.chapters)} chapters in {n_lanes} lanes (memory per chapter {per:.1f} GB, {basis})")
 
-    def job(cp: ChapterPlan) -> Callable[[], tuple[str, float]]:
-        def run() -> tuple[str, float]:
+    def job(cp: ChapterPlan) -> Callable[[], tuple[str, float, float | None]]:
+        def run() -> tuple[str, float, float | None]:
             t0 = time.time()
             plan.path("results", cp.chapter, ".json").unlink(missing_ok=True)
             if cp.problem:
-                return cp.problem, 0.0
+                return cp.problem, 0.0, None
             cell_bar = (
                 {
                     "desc": f"  {cp.chapter.name}",
@@ -946,10 +958,11 @@ def _run_build_into(
                 else False
             )
             nb_path = plan.path("notebooks", cp.chapter, ".ipynb")
+            watch = KernelWatch()
             failure = execute_notebook(
-                cp.chapter.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar, cwd=plan.out_dir
+                cp.chapter.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar, cwd=plan.out_dir, watch=watch
             )
-            return (failure.line() if failure else ""), time.time() - t0
+            return (failure.line() if failure else ""), time.time() - t0, watch.peak_mb
 
         return run
 
@@ -957,14 +970,17 @@ def _run_build_into(
         bar.set_postfix_str(plan.chapters[i].chapter.name)
         bar.update(1)
 
+    t_chapters = time.time()
     runs = run_in_lanes([job(cp) for cp in plan.chapters], n_lanes, executed)
     bar.close()
+    stages["chapters"] = time.time() - t_chapters
+    t_render = time.time()
     for i, cp in enumerate(plan.chapters):
         ch = cp.chapter
         t0 = time.time()
         nb_path = plan.path("notebooks", ch, ".ipynb")
         res_path = plan.path("results", ch, ".json")
-        failure_line, run_seconds = runs[i]
+        failure_line, run_seconds, peak_mb = runs[i]
         result = ChapterResult(
             name=ch.name,
             number=ch.number,
@@ -972,6 +988,8 @@ def _run_build_into(
             status="failed" if failure_line else "ok",
             error=failure_line,
             parameters=cp.effective,
+            run_seconds=round(run_seconds, 1),
+            kernel_peak_rss_mb=peak_mb,
         )
         if nb_path.is_file() and not cp.problem:
             result.notebook = _rel(nb_path, out)
@@ -1035,6 +1053,10 @@ def _run_build_into(
         chapters_ctx.append(d)
     from .pdf import build_handouts
 
+    stages["render"] = time.time() - t_render
+    t_pdf = time.time()
+    pdfs = build_handouts(out, results, enabled=plan.pdf, log=say)  # {} with --no-pdf or without Chromium
+    stages["pdf"] = time.time() - t_pdf
     render.render_site_page(
         "index.html.j2",
         out / LAYOUT["index"],
@@ -1042,7 +1064,7 @@ def _run_build_into(
         build=info,
         chapters=chapters_ctx,
         summary=summary,
-        pdfs=build_handouts(out, results, enabled=plan.pdf, log=say),  # {} with --no-pdf or without Chromium
+        pdfs=pdfs,
         editions=editions,
     )
     manifest = {
@@ -1052,6 +1074,8 @@ def _run_build_into(
         "chapters": [asdict(r) for r in results],
         "failed": [{"chapter": r.name, "error": r.error} for r in results if r.status != "ok"],
         "missing_claims": {r.name: r.missing_claims for r in results if r.missing_claims},
+        # wall seconds of each stage (worlds, chapters, render, pdf) and how many chapters ran at once
+        "timings": {k: round(v, 1) for k, v in stages.items()} | {"lanes": n_lanes},
     }
     render.write_atomic(
         out / LAYOUT["manifest"], json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n"
@@ -1120,7 +1144,7 @@ def execute_in_place(
                 call = {k: defaults[k] for k in DATA_KEYS}
                 call["data_dir"] = str((ch.path.parent / defaults["data_dir"]).resolve())
                 calls.setdefault(json.dumps(call, sort_keys=True, default=str), call)
-                for extra in declared_worlds(ch.path, call).values():
+                for extra in chapter_worlds(ch.path, call):
                     calls.setdefault(json.dumps(extra, sort_keys=True, default=str), extra)
         generate_worlds(list(calls.values()), log=say)
     failures = []

@@ -7,6 +7,9 @@
   what the build prepares and what the chapter uses cannot drift apart. The build
   evaluates that cell with the chapter's effective parameters (no imports, no builtins
   beyond a few pure ones) and generates every world before any chapter runs.
+- **Exercise worlds.** The open exercises that re-run a chapter with an override load one more
+  world each (``casebook.course.key.VARIANTS``); the build generates those beforehand too, so no
+  chapter generates a world while it runs (at lecture size that is a million-customer world).
 - **Parallel generation.** Distinct worlds are generated side by side in worker
   processes (one core each); a single large world uses the generator's own block workers.
 - **Lanes.** Chapters are independent (each reads its worlds and writes its own records),
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
@@ -74,6 +78,31 @@ def declared_worlds(path: str | os.PathLike, params: Mapping[str, Any]) -> dict[
     return out
 
 
+def exercise_worlds(path: str | os.PathLike, params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The worlds a chapter's "re-run with an override" exercises load, as full ``synthetic.load`` calls.
+
+    They are listed once for the whole course in ``casebook.course.key.VARIANTS`` (exercise id ->
+    overrides, e.g. ``"00.6"``); the solution cell and the answer key load the chapter's own world with
+    those overrides added (:func:`casebook.course.key.variant`), so this is the call they make. An
+    exercise counts when a code cell of the chapter checks it (``answer_key("00.6", ...)``).
+    """
+    from ..course.key import VARIANTS
+
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    base = {k: params[k] for k in (*WORLD_KEYS, "data_dir") if k in params}
+    return {
+        ex: base | {"overrides": {**dict(base.get("overrides") or {}), **dict(ov)}}
+        for ex, ov in VARIANTS.items()
+        if re.search(rf"answer_key\(\s*[\"']{re.escape(ex)}[\"']", code)
+    }
+
+
+def chapter_worlds(path: str | os.PathLike, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every extra world a chapter loads: those its ``worlds`` cell declares, then its exercises' worlds."""
+    return [*declared_worlds(path, params).values(), *exercise_worlds(path, params).values()]
+
+
 def distinct_calls(calls: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The distinct ``synthetic.load`` calls, first occurrence first."""
     seen: dict[str, dict[str, Any]] = {}
@@ -112,9 +141,39 @@ def generate_worlds(
     return len(calls)
 
 
-def estimated_peak_bytes(n_customers: int) -> float:
-    """A chapter kernel's peak memory, estimated: ~0.4 GB fixed plus ~3 KB per customer (measured at 20k-1M)."""
-    return 0.4e9 + 3_000.0 * n_customers
+#: a chapter kernel's peak without a measurement: ~0.4 GB fixed plus ~3 KB per customer (the largest
+#: chapter, 01, measured at 20,000-1,000,000 customers before issue 19; a safe upper bound)
+FIXED_BYTES, BYTES_PER_CUSTOMER = 0.4e9, 3_000.0
+
+
+def estimated_peak_bytes(n_customers: int, measured: Mapping[str, float] | None = None) -> float:
+    """A chapter kernel's peak memory: the largest measured peak if given, else the formula.
+
+    ``measured`` = {chapter name: peak bytes} from an earlier build at the same size
+    (:func:`measured_peaks`); a measurement is taken with a 15 % margin.
+    """
+    if measured:
+        return 1.15 * max(measured.values())
+    return FIXED_BYTES + BYTES_PER_CUSTOMER * n_customers
+
+
+def measured_peaks(build_json: str | os.PathLike, n_customers: int, chapters: Iterable[str]) -> dict[str, float]:
+    """Each chapter's kernel peak (bytes) recorded in an earlier ``build.json`` at ``n_customers``.
+
+    Empty unless *every* chapter in ``chapters`` has a measurement at that size (a chapter
+    without one could be the largest).
+    """
+    try:
+        manifest = json.loads(Path(build_json).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    peaks = {
+        c.get("name"): float(c["kernel_peak_rss_mb"]) * 1024 * 1024
+        for c in manifest.get("chapters", [])
+        if c.get("kernel_peak_rss_mb") and (c.get("parameters") or {}).get("n_customers") == n_customers
+    }
+    wanted = list(chapters)
+    return {k: peaks[k] for k in wanted} if wanted and all(k in peaks for k in wanted) else {}
 
 
 def available_bytes() -> float:
@@ -128,12 +187,17 @@ def available_bytes() -> float:
     return float("inf")
 
 
-def choose_lanes(lanes: int | str, n_customers: int, n_chapters: int) -> int:
-    """How many chapters run at once: ``lanes`` if a number, else one per core while memory allows."""
+def choose_lanes(
+    lanes: int | str, n_customers: int, n_chapters: int, measured: Mapping[str, float] | None = None
+) -> int:
+    """How many chapters run at once: ``lanes`` if a number, else one per core while memory allows.
+
+    Memory per chapter is :func:`estimated_peak_bytes` (from ``measured`` peaks when given).
+    """
     if lanes != "auto":
         return max(1, min(int(lanes), max(1, n_chapters)))
     by_cores = os.cpu_count() or 1
-    by_memory = int(0.8 * available_bytes() // estimated_peak_bytes(n_customers))
+    by_memory = int(0.8 * available_bytes() // estimated_peak_bytes(n_customers, measured))
     return max(1, min(by_cores, by_memory, n_chapters))
 
 
