@@ -654,5 +654,7 @@ def test_regression_ols_equals_the_formula_version():
     plain = regression.ols(df, "y", ["bad"], categorical=["segment"])
     ref_plain = smf.ols("y ~ bad + C(segment)", data=df).fit()
     assert np.allclose(plain.bse[ref_plain.bse.index], ref_plain.bse)
+    assert mine.model.wexog is None and np.allclose(mine.conf_int().loc["bad"], ref.conf_int().loc["bad"])
+    assert regression.ols(df, "y", ["bad"], keep_data=True).resid.shape == (n,)
     with pytest.raises(ValueError, match="columns"):
         regression.ols(df, "y", ["nope"])

@@ -27,6 +27,7 @@ def ols(
     categorical: Sequence[str] = (),
     cluster: str | None = None,
     cov_type: str = "nonrobust",
+    keep_data: bool = False,
 ):
     """OLS of ``y`` on ``x`` plus treatment-coded ``categorical`` controls, as ``smf.ols`` would fit it.
 
@@ -39,9 +40,12 @@ def ols(
         categorical: columns entered as dummies, the first of their sorted levels left out.
         cluster: if given, standard errors clustered by this column (``cov_type="cluster"``).
         cov_type: statsmodels covariance type when ``cluster`` is None (e.g. ``"HC1"``).
+        keep_data: keep the design and residual arrays in the result (``resid``, ``predict``).
+            By default the summary numbers are evaluated and the arrays dropped with
+            statsmodels' ``remove_data()``: at a million rows they hold several hundred MB.
 
     Returns:
-        The statsmodels results object (``params``, ``bse``, ``conf_int()``, ...).
+        The statsmodels results object (``params``, ``bse``, ``conf_int()``, ``pvalues``, ``nobs``, ...).
     """
     import statsmodels.api as sm
 
@@ -62,5 +66,10 @@ def ols(
     X = pd.concat(parts, axis=1)
     model = sm.OLS(data[y].astype(np.float64), X)
     if cluster:
-        return model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data[cluster])[0]})
-    return model.fit(cov_type=cov_type)
+        res = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data[cluster])[0]})
+    else:
+        res = model.fit(cov_type=cov_type)
+    if not keep_data:
+        _ = res.nobs, res.df_resid, res.bse, res.tvalues, res.pvalues, res.conf_int()  # evaluated (cached) first
+        res.remove_data()
+    return res
