@@ -79,6 +79,8 @@ __all__ = [
     "choose_k_by_silhouette",
     "detection_weights",
     "bootstrap_top_share",
+    "bootstrap_top_shares",
+    "migration_counts",
     "poisson_bootstrap_many",
 ]
 
@@ -689,6 +691,19 @@ def migration_matrix(tiers: pd.DataFrame, order: Sequence[str] | None = None) ->
     return m.reindex(index=labels, columns=labels, fill_value=0)
 
 
+def migration_counts(codes: np.ndarray, labels: Sequence[str]) -> pd.DataFrame:
+    """:func:`migration_matrix` for integer-coded tiers: ``codes`` is (customers, periods) with values
+    indexing ``labels`` and -1 where a customer is not tiered that period. Returns a square DataFrame
+    ``from`` x ``to`` of moves between consecutive periods, pooled over periods."""
+    c = np.asarray(codes, np.int64)
+    k = len(labels)
+    frm, to = c[:, :-1].ravel(), c[:, 1:].ravel()
+    ok = (frm >= 0) & (to >= 0)
+    m = np.bincount(frm[ok] * k + to[ok], minlength=k * k).reshape(k, k)
+    out = pd.DataFrame(m, index=pd.Index(list(labels), name="from"), columns=pd.Index(list(labels), name="to"))
+    return out
+
+
 def cumulative_counts(
     customer_pos: np.ndarray,
     period_pos: np.ndarray,
@@ -886,19 +901,34 @@ def bootstrap_top_share(
     an integer cumulative sum of the weights, a binary search for the cut and two dot products. The top
     ``frac`` of a replicate are the largest customers up to ``frac`` of its total weight.
     """
+    return bootstrap_top_shares(values, (frac,), n_boot, seed, level, chunk)[0]
+
+
+def bootstrap_top_shares(
+    values: np.ndarray, fracs: Sequence[float], n_boot: int = 1000, seed: int = 0, level: float = 0.95, chunk: int = 50
+) -> list[tuple[float, float, float]]:
+    """:func:`bootstrap_top_share` for several ``fracs`` from the same draws (one pass over the customers).
+
+    The first fraction's interval is exactly :func:`bootstrap_top_share` with the same ``seed``.
+    Returns one ``(estimate, low, high)`` per fraction.
+    """
     v = np.sort(np.asarray(values, float))[::-1].copy()
-    est = top_share(v, frac)
     rng = np.random.default_rng(seed)
-    reps = np.empty(n_boot)
+    reps = np.empty((len(fracs), n_boot))
     for start in range(0, n_boot, chunk):
         w8 = _poisson1_weights(rng, min(chunk, n_boot - start), v.size)
         for r in range(w8.shape[0]):
             cw = np.cumsum(w8[r], dtype=np.int64)
-            k = int(np.searchsorted(cw, frac * cw[-1], side="right"))
             w = w8[r].astype(float)
-            reps[start + r] = (w[:k] @ v[:k]) / (w @ v)
-    iv = _from_draws(est, reps, level)
-    return iv.estimate, iv.low, iv.high
+            total = w @ v
+            for j, frac in enumerate(fracs):
+                k = int(np.searchsorted(cw, frac * cw[-1], side="right"))
+                reps[j, start + r] = (w[:k] @ v[:k]) / total
+    out = []
+    for j, frac in enumerate(fracs):
+        iv = _from_draws(top_share(v, frac), reps[j], level)
+        out.append((iv.estimate, iv.low, iv.high))
+    return out
 
 
 def poisson_bootstrap_many(
