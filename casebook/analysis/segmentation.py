@@ -58,6 +58,20 @@ from .intervals import Interval
 from .intervals import from_draws as _from_draws
 from .retention import fit_mbgnbd
 
+
+def _one_blas_thread(fn):
+    """Run ``fn`` with BLAS and OpenMP on one thread: its products are many short dot products (or
+    small k-means steps), which multithreading slows down several times on a busy machine (two
+    chapters on two cores)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 __all__ = [
     "top_share",
     "lorenz_curve",
@@ -523,18 +537,6 @@ def _em(d: _Design, post, beta, params, max_iter, tol, relabel=True):
     return post, prior, beta, params, ll, it, converged
 
 
-def _one_blas_thread(fn):
-    """Run ``fn`` with BLAS on one thread: EM's products are many short dot products, which a
-    multithreaded BLAS slows down several times on a busy machine (two chapters on two cores)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with threadpool_limits(limits=1, user_api="blas"):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
 @_one_blas_thread
 def fit_latent_class(
     indicators: Sequence[Binomial | Poisson],
@@ -818,6 +820,7 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5) -> pd.DataFrame:
     return out
 
 
+@_one_blas_thread
 def choose_k_by_silhouette(
     X: np.ndarray, ks: Sequence[int] = range(2, 9), random_state: int = 0, sample_size: int = 3000, n_init: int = 4
 ) -> tuple[int, pd.Series]:
@@ -904,6 +907,7 @@ def bootstrap_top_share(
     return bootstrap_top_shares(values, (frac,), n_boot, seed, level, chunk)[0]
 
 
+@_one_blas_thread
 def bootstrap_top_shares(
     values: np.ndarray, fracs: Sequence[float], n_boot: int = 1000, seed: int = 0, level: float = 0.95, chunk: int = 50
 ) -> list[tuple[float, float, float]]:
@@ -931,6 +935,7 @@ def bootstrap_top_shares(
     return out
 
 
+@_one_blas_thread
 def poisson_bootstrap_many(
     columns: np.ndarray,
     stats: Mapping[str, tuple[Callable[[np.ndarray], np.ndarray], int]],
