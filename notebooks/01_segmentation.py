@@ -79,13 +79,12 @@ pipeline = world.table("sales_pipeline")
 # pandas only ever sees per-customer (or per-customer-quarter) aggregates
 con = world.connect()
 con.execute("SET threads TO 1")
+con.execute("SET enable_progress_bar = false")
 per_cust = world.sql("""
     select customer_id, count(*) as n_orders, sum(revenue) as revenue, sum(cost) as cogs,
            sum(units * unit_list_price - revenue) as discount_usd,
            bool_or(not promo_code_used and discount_pct > 0) as contract_buyer,
-           sum((channel in ('web', 'premier'))::int) as online_orders,
-           count(distinct product_line) + count(distinct cpu_tier) + count(distinct memory_mb)
-               + count(distinct warranty_years) as option_variety
+           sum((channel in ('web', 'premier'))::int) as online_orders
     from orders group by customer_id order by customer_id
 """).set_index("customer_id")
 tickets = world.sql(
@@ -1138,18 +1137,22 @@ display(
 # %%
 quarters = pd.period_range(START, END, freq="Q")
 nq = len(quarters)
-# orders per customer, quarter and product line, aggregated in DuckDB; running totals are kept per quarter
-per_q = world.sql(f"""
-    select customer_id, (year(order_date) - {START.year}) * 4 + quarter(order_date) - 1 as q, product_line,
-           count(*) as orders, sum((warranty_years = 3)::int) as warranty_3y,
-           sum((channel in ('phone', 'sales_rep'))::int) as offline, sum((channel = 'sales_rep')::int) as via_rep
-    from orders group by all order by q, customer_id, product_line
-""")
-q_pos = cust.index.get_indexer(per_q["customer_id"])
-q_line = per_q["product_line"].astype("category").cat.codes.to_numpy()
-q_start = np.searchsorted(per_q["q"].to_numpy(), np.arange(nq + 1))
-q_vals = {c: per_q[c].to_numpy().astype(float) for c in ("orders", "warranty_3y", "offline", "via_rep")}
-del per_q
+# each order's customer, quarter, product line and flags: narrow columns straight into numpy (no orders frame)
+oq = con.execute(f"""
+    with lines as (select product_line, (row_number() over (order by product_line) - 1)::tinyint as line
+                   from (select distinct product_line from orders))
+    select customer_id, ((year(order_date) - {START.year}) * 4 + quarter(order_date) - 1)::smallint as q, line,
+           (warranty_years = 3) as warranty_3y, (channel in ('phone', 'sales_rep')) as offline,
+           (channel = 'sales_rep') as via_rep
+    from orders join lines using (product_line)
+""").fetchnumpy()
+q_order = np.argsort(oq["q"], kind="stable")  # orders quarter by quarter
+q_start = np.searchsorted(oq["q"][q_order], np.arange(nq + 1))
+q_pos = np.searchsorted(cust.index.to_numpy(), oq["customer_id"])[q_order]
+q_line = oq["line"][q_order].astype(np.int64)
+q_vals = {c: oq[c][q_order] for c in ("warranty_3y", "offline", "via_rep")}
+n_lines = int(q_line.max()) + 1
+del oq, q_order
 pq_ = (
     (pipeline["created_date"].clip(lower=START).dt.year - START.year) * 4
     + pipeline["created_date"].clip(lower=START).dt.quarter
@@ -1159,17 +1162,18 @@ pipe_pos, pipe_q = cust.index.get_indexer(pipeline["customer_id"]), np.minimum(p
 large_grp = (cust["size_class"] == "large").to_numpy()
 
 STATES = ["T", "R", "key", "lapsed"]
-run = {c: np.zeros(n) for c in q_vals}  # each customer's totals up to the current quarter
-run_line = np.zeros((n, q_line.max() + 1))  # orders per product line, to find the main line
+run = {c: np.zeros(n) for c in ("orders", *q_vals)}  # each customer's totals up to the current quarter
+run_line = np.zeros(n * n_lines)  # orders per customer and product line, to find the main line
 run_pipe = np.zeros(n)
 orders_before = []  # running order totals of past quarters (for the trailing year)
 tier_codes, active_q, key_q, qlabels = [], [], [], []
 post_prev = np.full(n, 0.25)  # warm start: each quarter's EM starts from the last quarter's posteriors
 for q in range(nq):
     rows = slice(q_start[q], q_start[q + 1])
+    run["orders"] += np.bincount(q_pos[rows], minlength=n)
     for c, v in q_vals.items():
         run[c] += np.bincount(q_pos[rows], weights=v[rows], minlength=n)
-    run_line[q_pos[rows], q_line[rows]] += q_vals["orders"][rows]
+    run_line += np.bincount(q_pos[rows] * n_lines + q_line[rows], minlength=n * n_lines)
     run_pipe += np.bincount(pipe_pos[pipe_q == q], minlength=n)
     orders_before.append(run["orders"].copy())
     if q < 3:  # from the first quarter with a full trailing year
@@ -1181,7 +1185,12 @@ for q in range(nq):
     nord = run["orders"][a]
     fit_q = seg.fit_latent_class(
         [
-            seg.Binomial(nord - run_line[a].max(axis=1), np.maximum(nord - 1, 0), g, "order outside main line"),
+            seg.Binomial(
+                nord - run_line.reshape(n, n_lines)[a].max(axis=1),
+                np.maximum(nord - 1, 0),
+                g,
+                "order outside main line",
+            ),
             seg.Binomial(run["warranty_3y"][a], nord, g, "3-year warranty"),
             seg.Binomial(run["via_rep"][a], run["offline"][a], g, "offline order via a sales rep"),
         ],
@@ -1200,6 +1209,7 @@ for q in range(nq):
     if q >= 4:
         orders_before[q - 4] = None  # no longer needed
 tier_codes, active_q, key_q = np.column_stack(tier_codes), np.column_stack(active_q), np.column_stack(key_q)
+del q_pos, q_line, q_vals, run, run_line, orders_before
 moves = seg.migration_counts(tier_codes, STATES)
 moves_pct = 100 * moves.div(moves.sum(axis=1), axis=0)
 rolling_key = seg.bootstrap_period_share(active_q, key_q, n_boot=500, seed=seed)
@@ -1310,7 +1320,15 @@ display(
 # share of all PC units in the market panel, the one place where the whole wallet is visible.
 
 # %%
-cust["option_variety"] = per_cust["option_variety"].reindex(cust.index, fill_value=0)
+variety = world.sql("""
+    select customer_id, sum(n) as option_variety from (
+        select customer_id, count(distinct product_line) as n from orders group by 1
+        union all select customer_id, count(distinct cpu_tier) from orders group by 1
+        union all select customer_id, count(distinct memory_mb) from orders group by 1
+        union all select customer_id, count(distinct warranty_years) from orders group by 1
+    ) group by 1 order by 1
+""").set_index("customer_id")["option_variety"]
+cust["option_variety"] = variety.reindex(cust.index, fill_value=0).astype(int)
 cust["online_orders"] = per_cust["online_orders"].reindex(cust.index, fill_value=0)
 g = cust.groupby("tier")
 idic = pd.DataFrame(
