@@ -79,7 +79,6 @@ pipeline = world.table("sales_pipeline")
 # pandas only ever sees per-customer (or per-customer-quarter) aggregates
 con = world.connect()
 con.execute("SET threads TO 1")
-con.execute("SET enable_progress_bar = false")
 per_cust = world.sql("""
     select customer_id, count(*) as n_orders, sum(revenue) as revenue, sum(cost) as cogs,
            sum(units * unit_list_price - revenue) as discount_usd,
@@ -546,8 +545,8 @@ for fit, inds, classes in (
 # The class profiles above are what the model *learned*: chances per order (binomial indicators) and
 # contacts per active year (Poisson), by class. Now the quantities the case talks about, with intervals
 # from refitting the models on customer-resampled data (a seeded bootstrap, warm-started; customers with
-# identical records are refitted as one weighted row). Above 200,000 customers the relationship model's
-# refits draw 200,000 customers each (an *m-out-of-n* bootstrap) and the replicates' spread is rescaled by
+# identical records are refitted as one weighted row). Above 100,000 customers the relationship model's
+# refits draw 100,000 customers each (an *m-out-of-n* bootstrap) and the replicates' spread is rescaled by
 # sqrt(m / n) to the full sample; the price model has few distinct patterns and resamples all customers.
 
 
@@ -563,7 +562,7 @@ def rel_stats(f, w):
     return [f.share, f.coef[1] * sd, c[1, 0] / c[0, 0], c[0, 1] / c[0, 0], c[1, 2] / c[1, 1]]
 
 
-boot_m = min(n, 200_000)  # customers per relationship-model refit (m-out-of-n above 200,000)
+boot_m = min(n, 100_000)  # customers per relationship-model refit (m-out-of-n above 100,000)
 boot_note = "" if boot_m == n else f", {boot_m:,}-out-of-n rescaled"
 rel_ci = seg.bootstrap_latent_class(
     rel_fit, rel_ind, rel_stats, covariates=log_emp, known=known_R, n_boot=100, seed=seed, m=boot_m
