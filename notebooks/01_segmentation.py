@@ -1390,17 +1390,25 @@ survey = survey.assign(
     segment=cust["segment"].reindex(survey.index),
     p_rel=cust["p_rel"].reindex(survey.index),
 )
-sow = {}
-for s_name in seg_order:
+# every share of wallet, and the R-over-T ratio (the same ratio weighted by P(R) and P(T)), from one set of
+# Poisson-weight draws over the respondents
+sow_segments = [s_name for s_name in seg_order if (survey["segment"] == s_name).sum() >= 20]
+wallet_cols = [survey["firm_revenue"] * survey["p_rel"], survey["pc_budget_usd"] * survey["p_rel"]]
+wallet_cols += [survey["firm_revenue"] * (1 - survey["p_rel"]), survey["pc_budget_usd"] * (1 - survey["p_rel"])]
+for s_name in sow_segments:
     m = (survey["segment"] == s_name).to_numpy()
-    if m.sum() < 20:
-        continue
-    sow[s_name] = intervals.poisson_bootstrap_sums(
-        np.column_stack([survey["firm_revenue"] * m, survey["pc_budget_usd"] * m]),
-        lambda t: t[..., 0] / t[..., 1],
-        n_boot=500,
-        seed=seed,
-    )
+    wallet_cols += [survey["firm_revenue"] * m, survey["pc_budget_usd"] * m]
+wallet_boot = seg.poisson_bootstrap_many(
+    np.column_stack(wallet_cols),
+    {
+        "rt": (lambda t: (t[..., 0] / t[..., 1]) / (t[..., 2] / t[..., 3]), 500),
+        **{s_name: (lambda t, j=4 + 2 * i: t[..., j] / t[..., j + 1], 500) for i, s_name in enumerate(sow_segments)},
+    },
+    seed=seed,
+)
+rt = wallet_boot["rt"]
+sow = {s_name: wallet_boot[s_name] for s_name in sow_segments}
+for s_name in sow_segments:
     records.append(
         Record(
             claim="A12",
@@ -1415,20 +1423,6 @@ for s_name in seg_order:
             extra={"mechanism": "wallet.share_by_segment x wallet.relationship_lift, less churn within the year"},
         )
     )
-# relationship orientation and share of wallet: the same ratio weighted by P(R) and P(T)
-rt = intervals.poisson_bootstrap_sums(
-    np.column_stack(
-        [
-            survey["firm_revenue"] * survey["p_rel"],
-            survey["pc_budget_usd"] * survey["p_rel"],
-            survey["firm_revenue"] * (1 - survey["p_rel"]),
-            survey["pc_budget_usd"] * (1 - survey["p_rel"]),
-        ]
-    ),
-    lambda t: (t[..., 0] / t[..., 1]) / (t[..., 2] / t[..., 3]),
-    n_boot=500,
-    seed=seed,
-)
 wallet_tab = pd.DataFrame(
     {
         "respondents": survey.groupby("segment").size(),

@@ -743,10 +743,11 @@ def bootstrap_period_share(
 ) -> tuple[float, float, float]:
     """Mean over periods of :func:`active_share_by_period`, with a customer-bootstrap interval.
 
-    Customers (rows) are resampled with replacement, keeping each customer's whole history.
-    Customers with the same history (active and flagged in the same periods) are one pattern with
-    a count: resampling n customers draws the patterns' counts from a multinomial over the
-    patterns, so a replicate costs work in proportion to the distinct histories, not the customers.
+    Customers are resampled keeping each customer's whole history, by Poisson(1) weights (the
+    large-sample equivalent of resampling with replacement). Customers with the same history (active
+    and flagged in the same periods) are one pattern with a count, and the sum of their weights is a
+    Poisson(count) draw, so a replicate costs work in proportion to the distinct histories, not the
+    customers.
     Returns ``(estimate, low, high)``.
     """
     A = np.asarray(active, bool)
@@ -755,7 +756,6 @@ def bootstrap_period_share(
     if (A.sum(0) == 0).any():
         raise ValueError("every period needs at least one active customer")
     est = float(active_share_by_period(A, F).mean())
-    n = A.shape[0]
     bits = np.packbits(np.concatenate([A, F], axis=1), axis=1)
     bits = np.pad(bits, ((0, 0), (0, -bits.shape[1] % 8)))
     code, first = _patterns(list(np.ascontiguousarray(bits).view(np.uint64).T))
@@ -765,7 +765,7 @@ def bootstrap_period_share(
     chunk = max(1, min(n_boot, 4_000_000 // first.size))
     reps = []
     for start in range(0, n_boot, chunk):
-        w = rng.multinomial(n, counts / n, size=min(chunk, n_boot - start)).astype(float)
+        w = rng.poisson(counts, size=(min(chunk, n_boot - start), counts.size)).astype(float)
         den = w @ Ap
         reps.append(np.nanmean((w @ Fp) / np.where(den > 0, den, np.nan), axis=1))
     reps = np.concatenate(reps)
