@@ -1071,6 +1071,8 @@ print(
     f"{vs_R[0]:.1f}x an R-type [{vs_R[1]:.1f}, {vs_R[2]:.1f}]"
 )
 print(f"contract-discount regression: {len(bo):,} orders of {bo['customer_id'].nunique():,} business accounts")
+del bo, acct_w  # the order-level rows are no longer needed
+disc_fit.remove_data()
 value.style.format("{:,.1f}")
 
 # %%

@@ -697,11 +697,14 @@ def migration_counts(codes: np.ndarray, labels: Sequence[str]) -> pd.DataFrame:
     """:func:`migration_matrix` for integer-coded tiers: ``codes`` is (customers, periods) with values
     indexing ``labels`` and -1 where a customer is not tiered that period. Returns a square DataFrame
     ``from`` x ``to`` of moves between consecutive periods, pooled over periods."""
-    c = np.asarray(codes, np.int64)
+    c = np.asarray(codes)
     k = len(labels)
-    frm, to = c[:, :-1].ravel(), c[:, 1:].ravel()
-    ok = (frm >= 0) & (to >= 0)
-    m = np.bincount(frm[ok] * k + to[ok], minlength=k * k).reshape(k, k)
+    m = np.zeros(k * k, np.int64)
+    for j in range(c.shape[1] - 1):  # one pair of periods at a time: no (customers x periods) temporaries
+        frm, to = c[:, j].astype(np.int64), c[:, j + 1].astype(np.int64)
+        ok = (frm >= 0) & (to >= 0)
+        m += np.bincount(frm[ok] * k + to[ok], minlength=k * k)
+    m = m.reshape(k, k)
     out = pd.DataFrame(m, index=pd.Index(list(labels), name="from"), columns=pd.Index(list(labels), name="to"))
     return out
 
@@ -732,10 +735,13 @@ def active_share_by_period(active: np.ndarray, flag: np.ndarray) -> np.ndarray:
     ``active``: (n_customers, n_periods) booleans; ``flag``: (n_customers,) booleans, or
     (n_customers, n_periods) when the flag is re-assessed every period.
     """
-    A = np.asarray(active, float)
-    f = np.asarray(flag, float)
-    f = np.broadcast_to(f[:, None] if f.ndim == 1 else f, A.shape)
-    return (f * A).sum(0) / A.sum(0)
+    A = np.asarray(active)
+    f = np.asarray(flag)
+    f = f[:, None] if f.ndim == 1 else f
+    if A.dtype == bool and f.dtype == bool:  # counts, without (customers x periods) float copies
+        return (f & A).sum(0) / A.sum(0)
+    A = A.astype(float)
+    return (np.broadcast_to(f, A.shape) * A).sum(0) / A.sum(0)
 
 
 def bootstrap_period_share(
