@@ -744,6 +744,7 @@ def active_share_by_period(active: np.ndarray, flag: np.ndarray) -> np.ndarray:
     return (np.broadcast_to(f, A.shape) * A).sum(0) / A.sum(0)
 
 
+@_one_blas_thread
 def bootstrap_period_share(
     active: np.ndarray, flag: np.ndarray, n_boot: int = 500, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float, float]:
@@ -766,14 +767,23 @@ def bootstrap_period_share(
     bits = np.pad(bits, ((0, 0), (0, -bits.shape[1] % 8)))
     code, first = _patterns(list(np.ascontiguousarray(bits).view(np.uint64).T))
     counts = np.bincount(code, minlength=first.size)
-    Ap, Fp = A[first].astype(float), F[first].astype(float)
+    order = np.argsort(counts > 1, kind="stable")  # single customers first: their weights come from the table
+    counts, first = counts[order], first[order]
+    n1 = int((counts == 1).sum())
+    Ap = A[first].astype(np.float32)
+    flagged = np.flatnonzero(F[first].any(axis=1))  # the numerator needs only histories ever flagged
+    Fp = F[first[flagged]].astype(np.float32)
     rng = np.random.default_rng(seed)
     chunk = max(1, min(n_boot, 4_000_000 // first.size))
     reps = []
     for start in range(0, n_boot, chunk):
-        w = rng.poisson(counts, size=(min(chunk, n_boot - start), counts.size)).astype(float)
-        den = w @ Ap
-        reps.append(np.nanmean((w @ Fp) / np.where(den > 0, den, np.nan), axis=1))
+        m = min(chunk, n_boot - start)
+        w = np.empty((m, counts.size), np.float32)
+        w[:, :n1] = _poisson1_weights(rng, m, n1, raw=True)
+        w[:, n1:] = rng.poisson(counts[n1:], size=(m, counts.size - n1))
+        den = (w @ Ap).astype(float)
+        num = (w[:, flagged] @ Fp).astype(float)
+        reps.append(np.nanmean(num / np.where(den > 0, den, np.nan), axis=1))
     reps = np.concatenate(reps)
     q = (1 - level) / 2
     lo, hi = np.quantile(reps, [q, 1 - q])
