@@ -1662,6 +1662,9 @@ print(format_key_results(records))
 print(f"python {sys.version.split()[0]}")
 for mod in (np, pd, scipy, statsmodels, sklearn, matplotlib, sns, synthetic):
     print(f"{mod.__name__} {getattr(mod, '__version__', 'n/a')}")
+# the exercises below load the world themselves: the chapter's customer-level tables can go
+del cust, customers, per_cust, beh, tickets, rfm, X, truth, business, large, survey, panel, cc, tier_cols
+del tier_codes, active_q, key_q, rel_ind, price_ind, lx, ly
 
 # %% [markdown]
 # ## Exercises
