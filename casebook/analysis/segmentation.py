@@ -5,7 +5,9 @@ What is here
 - Concentration: :func:`top_share`, :func:`lorenz_curve`, :func:`gini`.
 - Intervals (shares and single statistics: :mod:`casebook.analysis.intervals`):
   :func:`bootstrap_ratio_of_sums` (e.g. revenue per customer-year of one group
-  over another's).
+  over another's), :func:`poisson_bootstrap_many` (several statistics of column sums from
+  one set of Poisson-weight draws: one pass over a million customers serves them all),
+  :func:`bootstrap_top_share` / :func:`bootstrap_top_shares`.
 - Latent classes: :func:`fit_latent_class` fits a two-class model to observed
   behaviour by EM. Each indicator is a :class:`Binomial` count (``k`` of ``n``
   orders took a promotion) or a :class:`Poisson` count with an exposure
@@ -16,11 +18,18 @@ What is here
   than after a noisy hard assignment. Customers whose class is known can be
   clamped (``known``). :func:`bootstrap_latent_class` gives percentile intervals
   for any function of the fit (warm-started from the full-sample fit).
+  EM works on *patterns*: customers with identical data collapse to one row weighted by
+  their count (exactly the same fit), rows sorted by group so per-group sums are slices;
+  a bootstrap refit is the same weighted EM with the resampling counts as weights, so its
+  work grows with the distinct patterns drawn, not with the customers. Hand-written because
+  no library fits latent class regressions with binomial/Poisson (two-exposure) indicators,
+  groups, clamped classes and frequency weights (poLCA and depmixS4 are R; scikit-learn's
+  mixtures are Gaussian).
 - Exposure: :func:`fit_p_alive` (MBG/NBD chance that a customer is still active),
   to weigh how long CRM contacts could accrue.
 - Quarterly re-segmentation: :func:`cumulative_counts` (each customer's running
-  totals per period), :func:`migration_matrix` (counts of tier moves
-  between consecutive periods) and :func:`active_share_by_period` with
+  totals per period), :func:`migration_matrix` / :func:`migration_counts` (counts of tier moves
+  between consecutive periods, from labels or integer codes) and :func:`active_share_by_period` with
   :func:`bootstrap_period_share` (a share among each period's active customers,
   averaged over periods, customers resampled).
 - Detection: :func:`detection_weights` (Horvitz-Thompson weights for accounts found
