@@ -5,7 +5,9 @@ What is here
 - Concentration: :func:`top_share`, :func:`lorenz_curve`, :func:`gini`.
 - Intervals (shares and single statistics: :mod:`casebook.analysis.intervals`):
   :func:`bootstrap_ratio_of_sums` (e.g. revenue per customer-year of one group
-  over another's).
+  over another's), :func:`poisson_bootstrap_many` (several statistics of column sums from
+  one set of Poisson-weight draws: one pass over a million customers serves them all),
+  :func:`bootstrap_top_share` / :func:`bootstrap_top_shares`.
 - Latent classes: :func:`fit_latent_class` fits a two-class model to observed
   behaviour by EM. Each indicator is a :class:`Binomial` count (``k`` of ``n``
   orders took a promotion) or a :class:`Poisson` count with an exposure
@@ -16,11 +18,18 @@ What is here
   than after a noisy hard assignment. Customers whose class is known can be
   clamped (``known``). :func:`bootstrap_latent_class` gives percentile intervals
   for any function of the fit (warm-started from the full-sample fit).
+  EM works on *patterns*: customers with identical data collapse to one row weighted by
+  their count (exactly the same fit), rows sorted by group so per-group sums are slices;
+  a bootstrap refit is the same weighted EM with the resampling counts as weights, so its
+  work grows with the distinct patterns drawn, not with the customers. Hand-written because
+  no library fits latent class regressions with binomial/Poisson (two-exposure) indicators,
+  groups, clamped classes and frequency weights (poLCA and depmixS4 are R; scikit-learn's
+  mixtures are Gaussian).
 - Exposure: :func:`fit_p_alive` (MBG/NBD chance that a customer is still active),
   to weigh how long CRM contacts could accrue.
 - Quarterly re-segmentation: :func:`cumulative_counts` (each customer's running
-  totals per period), :func:`migration_matrix` (counts of tier moves
-  between consecutive periods) and :func:`active_share_by_period` with
+  totals per period), :func:`migration_matrix` / :func:`migration_counts` (counts of tier moves
+  between consecutive periods, from labels or integer codes) and :func:`active_share_by_period` with
   :func:`bootstrap_period_share` (a share among each period's active customers,
   averaged over periods, customers resampled).
 - Detection: :func:`detection_weights` (Horvitz-Thompson weights for accounts found
@@ -44,16 +53,33 @@ References
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit, xlogy
+from threadpoolctl import threadpool_limits
 
+from .intervals import Interval
 from .intervals import from_draws as _from_draws
 from .retention import fit_mbgnbd
+
+
+def _one_blas_thread(fn):
+    """Run ``fn`` with BLAS and OpenMP on one thread: its products are many short dot products (or
+    small k-means steps), which multithreading slows down several times on a busy machine (two
+    chapters on two cores)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
 
 __all__ = [
     "top_share",
@@ -76,6 +102,9 @@ __all__ = [
     "choose_k_by_silhouette",
     "detection_weights",
     "bootstrap_top_share",
+    "bootstrap_top_shares",
+    "migration_counts",
+    "poisson_bootstrap_many",
 ]
 
 
@@ -211,6 +240,8 @@ class LatentClassFit:
         loglik: log-likelihood at the optimum (without terms that do not depend on parameters).
         n_params: number of free parameters (for :attr:`bic`).
         n_iter, converged: EM iterations and whether the tolerance was met.
+        weights: None (one row per customer) or, for a refit on weighted rows (see
+            :func:`bootstrap_latent_class`), how many customers each row stands for.
     """
 
     coef: np.ndarray
@@ -222,16 +253,18 @@ class LatentClassFit:
     n_iter: int
     converged: bool
     names: list[str] = field(default_factory=list)
+    weights: np.ndarray | None = None
 
     @property
     def share(self) -> float:
         """Estimated share of customers in class 1 (mean prior = mean posterior at the optimum)."""
-        return float(self.prior.mean())
+        return float(np.average(self.prior, weights=self.weights))
 
     @property
     def bic(self) -> float:
         """Bayesian information criterion (smaller is better)."""
-        return float(-2 * self.loglik + self.n_params * np.log(self.posterior.size))
+        n = self.posterior.size if self.weights is None else self.weights.sum()
+        return float(-2 * self.loglik + self.n_params * np.log(n))
 
     def classify(self, threshold: float = 0.5) -> np.ndarray:
         """Hard assignment: True where P(class 1 | data) > threshold."""
@@ -284,69 +317,236 @@ def _check(indicators: Sequence, n: int) -> list[tuple]:
     return out
 
 
-def _pois_ll(count: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    return xlogy(count, np.maximum(mu, 1e-300)) - mu
+def _patterns(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Exact compression of rows: ``(code, first)`` with ``code[i]`` the pattern of row ``i`` and ``first[p]``
+    a row of pattern ``p``. Rows are the same pattern only when every column is bitwise equal.
 
-
-def _mix_parts(ind: tuple, par: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For a two-exposure Poisson: (n, 2) log-likelihood per class and (n, 2) P(exposure_alt | class, count)."""
-    _, c, (e1, e2, pa), g, _ = ind
-    th = np.maximum(par[:, g].T, 1e-12)
-    l1 = np.log1p(-np.minimum(pa, 1 - 1e-15))[:, None] + _pois_ll(c[:, None], th * e1[:, None])
-    l2 = np.log(np.maximum(pa, 1e-300))[:, None] + _pois_ll(c[:, None], th * e2[:, None])
-    mx = np.maximum(l1, l2)
-    ll = mx + np.log(np.exp(l1 - mx) + np.exp(l2 - mx))
-    return ll, np.exp(l2 - ll)
-
-
-def _class_loglik(ind: tuple, par: np.ndarray) -> np.ndarray:
-    """(n, 2) log-likelihood of one indicator under each class."""
-    kind, a, b, g, _ = ind
-    if kind == "m":
-        return _mix_parts(ind, par)[0]
-    th = par[:, g].T  # (n, 2)
-    if kind == "b":
-        th = np.clip(th, 1e-9, 1 - 1e-9)
-        return xlogy(a[:, None], th) + xlogy((b - a)[:, None], 1 - th)
-    th = np.maximum(th, 1e-12)
-    return _pois_ll(a[:, None], th * b[:, None])
-
-
-def _m_step(ind: tuple, post: np.ndarray, par_old: np.ndarray | None = None) -> np.ndarray:
-    """Weighted maximum-likelihood rates per (class, group); empty cells fall back to the class's pooled rate.
-
-    For a two-exposure Poisson the expected exposure (given class and count, at ``par_old``)
-    replaces the exposure: one EM step for the exposure's latent choice.
+    The rows are hashed (one pass per column) and the hash is factorised; a check that every row equals its
+    pattern's first row guards against hash collisions (then the slower exact ``np.unique`` is used).
     """
+    cols = [
+        np.ascontiguousarray(c)
+        if np.asarray(c).dtype == np.uint64
+        else np.ascontiguousarray(np.asarray(c, np.float64)).view(np.uint64)
+        for c in columns
+    ]
+    n = cols[0].size
+    h = np.full(n, 1469598103934665603, np.uint64)
+    for c in cols:
+        h = (h ^ c) * np.uint64(1099511628211)
+        h ^= h >> np.uint64(29)
+    code, _ = pd.factorize(h)
+    code = code.astype(np.int64)
+    seen = np.maximum.accumulate(np.concatenate([[-1], code[:-1]]))
+    first = np.flatnonzero(code > seen)  # codes are numbered in order of first appearance
+    if all(np.array_equal(c[first[code]], c) for c in cols):
+        return code, first
+    _, first, code = np.unique(np.column_stack(cols), axis=0, return_index=True, return_inverse=True)
+    return code.ravel().astype(np.int64), first
+
+
+@dataclass
+class _Ind:
+    """A checked indicator prepared for EM: data, group codes (``bounds`` when rows are sorted by group)
+    and the parameter-free parts of its log-likelihood (computed once, not per EM step)."""
+
+    kind: str  # "b" binomial, "p" Poisson, "m" Poisson with two candidate exposures
+    a: np.ndarray  # successes / counts
+    b: np.ndarray | tuple  # trials / exposure / (exposure, exposure_alt, p_alt)
+    g: np.ndarray
+    G: int
+    pre: tuple = ()
+    bounds: np.ndarray | None = None
+
+    def take(self, rows: np.ndarray) -> _Ind:
+        """The indicator on a subset of rows (kept in order)."""
+        b = tuple(x[rows] for x in self.b) if self.kind == "m" else self.b[rows]
+        return _Ind(self.kind, self.a[rows], b, self.g[rows], self.G, tuple(x[rows] for x in self.pre)).sorted()
+
+    def sorted(self) -> _Ind:
+        """Record group boundaries when the rows are sorted by group (sums become slices)."""
+        if self.G > 1 and (np.diff(self.g) >= 0).all():
+            self.bounds = np.searchsorted(self.g, np.arange(self.G + 1))
+        return self
+
+    def expand(self, vals: np.ndarray) -> np.ndarray:
+        """Per-group values ``vals`` (G,) as one value per row."""
+        if self.G == 1:
+            return np.full(self.a.size, vals[0])
+        return np.repeat(vals, np.diff(self.bounds)) if self.bounds is not None else vals[self.g]
+
+    def group_sums(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """(G,) sums of ``x * y`` within each group."""
+        if self.G == 1:
+            return np.array([x @ y])
+        if self.bounds is not None:
+            return np.array([x[s:e] @ y[s:e] for s, e in zip(self.bounds[:-1], self.bounds[1:])])
+        return np.bincount(self.g, weights=x * y, minlength=self.G)
+
+
+def _prepare(ind: tuple) -> _Ind:
     kind, a, b, g, G = ind
+    if kind == "b":
+        return _Ind(kind, a, b, g, G, (b - a,)).sorted()
+    e_list = (b,) if kind == "p" else (b[0], b[1])
+    pre = []
+    for j, e in enumerate(e_list):
+        pos = e > 0  # a zero exposure: the floor mu = 1e-300 makes the term parameter-free
+        const = np.where(pos, xlogy(a, np.where(pos, e, 1.0)), a * np.log(1e-300))
+        if kind == "m":
+            pa = b[2]
+            const = const + (np.log1p(-np.minimum(pa, 1 - 1e-15)) if j == 0 else np.log(np.maximum(pa, 1e-300)))
+        pre += [np.where(pos, a, 0.0), const]
     if kind == "m":
-        e1, e2, pa = b
-        if par_old is None:
-            q = np.column_stack([pa, pa])
-        else:
-            q = _mix_parts(ind, par_old)[1]
-        expo = [(1 - q[:, c]) * e1 + q[:, c] * e2 for c in (0, 1)]
+        pre.append(b[1] - b[0])
+    return _Ind(kind, a, b, g, G, tuple(pre)).sorted()
+
+
+@dataclass
+class _Design:
+    """The data of a latent class fit as EM uses it: one row per distinct pattern, with a weight."""
+
+    inds: list[_Ind]
+    X: np.ndarray
+    kn: np.ndarray | None
+    w: np.ndarray
+
+    def rows(self, keep: np.ndarray, w: np.ndarray) -> _Design:
+        """The design restricted to rows ``keep`` (ascending) with new weights ``w`` (one per kept row)."""
+        return _Design([i.take(keep) for i in self.inds], self.X[keep], None if self.kn is None else self.kn[keep], w)
+
+
+def _design(inds: list[tuple], covariates, known, n: int) -> tuple[_Design, np.ndarray | None, np.ndarray | None]:
+    """Compressed design of checked indicators: customers with identical data (indicators, groups,
+    covariates, known class) collapse to one row weighted by their count, rows sorted by group.
+    Returns ``(design, code, first)``: ``code`` maps customers to rows and ``first`` rows to a customer
+    (both None when the rows are the customers, in their order)."""
+    X = np.ones((n, 1)) if covariates is None else np.column_stack([np.ones(n), np.asarray(covariates, float)])
+    if X.shape[0] != n:
+        raise ValueError("covariates need one row per customer")
+    kn = None if known is None else np.asarray(known, float)
+    cols = [X[:, j] for j in range(1, X.shape[1])] + ([] if kn is None else [kn])
+    for kind, a, b, g, _ in inds:
+        cols += [a, g.astype(float)] + (list(b) if kind == "m" else [b])
+    code, first = _patterns(cols)
+    if first.size > 0.9 * n:  # hardly any repeats: keep one row per customer
+        code, first = np.arange(n), np.arange(n)
+    groups = [g for _, _, _, g, G in inds if G > 1]
+    if groups:  # rows sorted by group: per-group sums become slices
+        order = np.lexsort([g[first] for g in groups[::-1]])
+        first = first[order]
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        code = rank[code]
+    if first.size == n and (first == np.arange(n)).all():
+        code = first = None
+        sub = [(k, a, b, g, G) for k, a, b, g, G in inds]
+        w = np.ones(n)
     else:
-        expo = [b, b]
-    par = np.empty((2, G))
-    for c, w in enumerate((1 - post, post)):
-        num = np.bincount(g, weights=w * a, minlength=G)
-        den = np.bincount(g, weights=w * expo[c], minlength=G)
-        pooled = (w * a).sum() / max((w * expo[c]).sum(), 1e-12)
+        sub = [
+            (k, a[first], tuple(x[first] for x in b) if k == "m" else b[first], g[first], G) for k, a, b, g, G in inds
+        ]
+        X, kn = X[first], None if kn is None else kn[first]
+        w = np.bincount(code, minlength=first.size).astype(float)
+    return _Design([_prepare(i) for i in sub], X, kn, w), code, first
+
+
+def _class_loglik_fast(ind: _Ind, par: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(2, n) log-likelihood of one indicator under each class and, for the two-exposure mixture, the
+    (2, n) chance that the alternative exposure applies (given class and count); else None."""
+    n = ind.a.size
+    ll = np.empty((2, n))
+    if ind.kind == "b":
+        th = np.clip(par, 1e-9, 1 - 1e-9)
+        lt, l1 = np.log(th), np.log1p(-th)
+        for c in (0, 1):
+            ll[c] = ind.a * ind.expand(lt[c]) + ind.pre[0] * ind.expand(l1[c])
+        return ll, None
+    th = np.maximum(par, 1e-12)
+    lth = np.log(th)
+    if ind.kind == "p":
+        c1, const = ind.pre
+        for c in (0, 1):
+            ll[c] = const + c1 * ind.expand(lth[c]) - ind.expand(th[c]) * ind.b
+        return ll, None
+    c1, k1, c2, k2, _ = ind.pre
+    e1, e2, _ = ind.b
+    q = np.empty((2, n))
+    for c in (0, 1):
+        lt_r, t_r = ind.expand(lth[c]), ind.expand(th[c])
+        l1 = k1 + c1 * lt_r - t_r * e1
+        l2 = k2 + c2 * lt_r - t_r * e2
+        ll[c] = np.logaddexp(l1, l2)
+        q[c] = np.exp(l2 - ll[c])
+    return ll, q
+
+
+def _m_step_w(ind: _Ind, wpost: tuple[np.ndarray, np.ndarray], q: np.ndarray | None) -> np.ndarray:
+    """Weighted maximum-likelihood rates per (class, group) (``wpost``: weight x P(class) per row); empty cells
+    fall back to the class's pooled rate. ``q``: the mixture's P(alternative exposure | class, count) at the
+    previous parameters (one EM step for the exposure's latent choice), or None (then ``p_alt``)."""
+    par = np.empty((2, ind.G))
+    for c, wc in enumerate(wpost):
+        num = ind.group_sums(wc, ind.a)
+        if ind.kind == "m":
+            e1, _, pa = ind.b
+            den = ind.group_sums(wc, e1) + ind.group_sums(wc * (pa if q is None else q[c]), ind.pre[4])
+        else:
+            den = ind.group_sums(wc, ind.b)
+        pooled = num.sum() / max(den.sum(), 1e-12)
         par[c] = np.where(den > 1e-9, num / np.maximum(den, 1e-12), pooled)
     return par
 
 
-def _logistic_step(X: np.ndarray, y: np.ndarray, beta: np.ndarray, steps: int = 2) -> np.ndarray:
-    """A few Newton steps of a logistic regression with fractional targets ``y``."""
+def _logistic_step_w(Xt: np.ndarray, y: np.ndarray, beta: np.ndarray, w: np.ndarray, steps: int = 2) -> np.ndarray:
+    """A few Newton steps of a weighted logistic regression with fractional targets ``y`` (``Xt``: (p, n))."""
     for _ in range(steps):
-        p = expit(X @ beta)
-        grad = X.T @ (y - p)
-        hess = (X * (p * (1 - p))[:, None]).T @ X + 1e-8 * np.eye(X.shape[1])
+        p = expit(beta @ Xt)
+        grad = Xt @ (w * (y - p))
+        hess = (Xt * (w * p * (1 - p))) @ Xt.T + 1e-8 * np.eye(Xt.shape[0])
         beta = beta + np.linalg.solve(hess, grad)
     return beta
 
 
+def _em(d: _Design, post, beta, params, max_iter, tol, relabel=True):
+    """EM on a prepared design, from a posterior (and optionally coefficients and class profiles)."""
+    Xt, w, kn = np.ascontiguousarray(d.X.T), d.w, d.kn
+    clamp = None if kn is None else ~np.isnan(kn)
+    post = post.copy()
+    if clamp is not None:
+        post[clamp] = kn[clamp]
+        is1, is0 = clamp & (kn == 1), clamp & (kn == 0)
+    ntot = float(w.sum())
+    qs = [None] * len(d.inds)
+    if params is not None:  # warm start: the mixture's exposure chance at the previous profiles
+        qs = [_class_loglik_fast(i, p)[1] if i.kind == "m" else None for i, p in zip(d.inds, params)]
+    ll_old, converged = -np.inf, False
+    for it in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
+        wp1 = w * post
+        params = [_m_step_w(ind, (w - wp1, wp1), q) for ind, q in zip(d.inds, qs)]
+        beta = _logistic_step_w(Xt, post, beta, w)
+        prior = np.clip(expit(beta @ Xt), 1e-12, 1 - 1e-12)
+        lc = np.stack([np.log1p(-prior), np.log(prior)])
+        for j, (ind, par) in enumerate(zip(d.inds, params)):
+            ll_j, qs[j] = _class_loglik_fast(ind, par)
+            lc += ll_j
+        if clamp is not None:
+            lc[0, is1] = -np.inf
+            lc[1, is0] = -np.inf
+        ll_i = np.logaddexp(lc[0], lc[1])
+        post = np.exp(lc[1] - ll_i)
+        ll = float(w @ ll_i)
+        if ll - ll_old < tol * ntot:
+            converged = True
+            break
+        ll_old = ll
+    if relabel and params[0][1].mean() < params[0][0].mean() and clamp is None:
+        params = [p[::-1].copy() for p in params]
+        post, beta, prior = 1 - post, -beta, 1 - prior
+    return post, prior, beta, params, ll, it, converged
+
+
+@_one_blas_thread
 def fit_latent_class(
     indicators: Sequence[Binomial | Poisson],
     covariates: np.ndarray | None = None,
@@ -367,22 +567,17 @@ def fit_latent_class(
             By default customers start in class 1 when their first indicator's rate is above its median.
         max_iter, tol: EM stops when the log-likelihood gains less than ``tol`` per customer.
 
-    Returns a :class:`LatentClassFit`; class 1 is the class whose first indicator rate
+    Customers with identical data (every indicator, group, covariate and known class) are one row of
+    the EM with their count as weight: the same fit, with work that grows with the number of distinct
+    patterns. Returns a :class:`LatentClassFit`; class 1 is the class whose first indicator rate
     (averaged over groups) is higher.
     """
     if not indicators:
         raise ValueError("give at least one indicator")
     n = _n_of(indicators[0])
     inds = _check(indicators, n)
-    X = np.ones((n, 1)) if covariates is None else np.column_stack([np.ones(n), np.asarray(covariates, float)])
-    if X.shape[0] != n:
-        raise ValueError("covariates need one row per customer")
-    kn = None if known is None else np.asarray(known, float)
-    clamp = None if kn is None else ~np.isnan(kn)
-    # starting posterior
     if isinstance(init, LatentClassFit):
-        post = init.posterior.copy()
-        beta = init.coef.copy()
+        post0, beta, params = init.posterior, init.coef.copy(), [p.copy() for p in init.params]
     else:
         if init is None:
             kind, a, b, _, _ = inds[0]
@@ -390,77 +585,52 @@ def fit_latent_class(
                 b = (1 - b[2]) * b[0] + b[2] * b[1]
             rate = np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
             med = np.nanmedian(rate)
-            post = np.where(np.isnan(rate), 0.5, np.where(rate > med, 0.75, 0.25))
+            post0 = np.where(np.isnan(rate), 0.5, np.where(rate > med, 0.75, 0.25))
         else:
-            post = np.asarray(init, float).copy()
-        beta = np.zeros(X.shape[1])
-    if clamp is not None:
-        post[clamp] = kn[clamp]
-    ll_old = -np.inf
-    converged = False
-    params = [init.params[j].copy() if isinstance(init, LatentClassFit) else None for j in range(len(inds))]
-    for it in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
-        params = [_m_step(ind, post, old) for ind, old in zip(inds, params)]
-        beta = _logistic_step(X, post, beta)
-        prior = np.clip(expit(X @ beta), 1e-12, 1 - 1e-12)
-        lc = np.column_stack([np.log1p(-prior), np.log(prior)])
-        for ind, par in zip(inds, params):
-            lc = lc + _class_loglik(ind, par)
-        if clamp is not None:
-            lc[clamp & (kn == 1), 0] = -np.inf
-            lc[clamp & (kn == 0), 1] = -np.inf
-        mx = lc.max(1)
-        ll_i = mx + np.log(np.exp(lc[:, 0] - mx) + np.exp(lc[:, 1] - mx))
-        post = np.exp(lc[:, 1] - ll_i)
-        ll = float(ll_i.sum())
-        if ll - ll_old < tol * n:
-            converged = True
-            break
-        ll_old = ll
-    # label classes: class 1 has the higher first-indicator rate
-    if params[0][1].mean() < params[0][0].mean() and clamp is None:
-        params = [p[::-1].copy() for p in params]
-        post = 1 - post
-        beta = -beta
-        prior = 1 - prior
-    n_params = X.shape[1] + sum(2 * ind[4] for ind in inds)
+            post0 = np.asarray(init, float)
+        beta, params = None, None
+    d, code, _ = _design(inds, covariates, known, n)
+    if beta is None:
+        beta = np.zeros(d.X.shape[1])
+    post = post0.copy() if code is None else np.bincount(code, weights=post0, minlength=d.w.size) / d.w
+    post, prior, beta, params, ll, it, converged = _em(d, post, beta, params, max_iter, tol)
+    if code is not None:
+        post, prior = post[code], prior[code]
     return LatentClassFit(
         coef=beta,
         params=params,
         posterior=post,
         prior=prior,
         loglik=ll,
-        n_params=n_params,
+        n_params=d.X.shape[1] + sum(2 * ind[4] for ind in inds),
         n_iter=it,
         converged=converged,
         names=[i.name for i in indicators],
     )
 
 
+@_one_blas_thread
 def one_class_bic(indicators: Sequence[Binomial | Poisson]) -> float:
     """BIC of the one-class model (no latent structure), comparable with :attr:`LatentClassFit.bic`."""
     n = _n_of(indicators[0])
-    inds = _check(indicators, n)
+    d, _, _ = _design(_check(indicators, n), None, None, n)
     ll, k = 0.0, 0
-    for ind in inds:
-        par = None
-        for _ in range(200 if ind[0] == "m" else 1):
-            par = _m_step(ind, np.zeros(n), par)
-            par[1] = par[0]
-        ll += float(_class_loglik(ind, par)[:, 0].sum())
-        k += ind[4]
+    zero = np.zeros_like(d.w)
+    for ind in d.inds:
+        par, q = None, None
+        for _ in range(200 if ind.kind == "m" else 1):  # the mixture's exposure choice: EM to its fixed point
+            new = _m_step_w(ind, (d.w, zero), q)
+            new[1] = new[0]
+            if par is not None and np.allclose(new, par, rtol=1e-13, atol=0):
+                break
+            par = new
+            q = _class_loglik_fast(ind, par)[1]
+        ll += float(d.w @ _class_loglik_fast(ind, par)[0][0])
+        k += ind.G
     return float(-2 * ll + k * np.log(n))
 
 
-def _take(ind, idx):
-    g = None if ind.groups is None else np.asarray(ind.groups)[idx]
-    if isinstance(ind, Binomial):
-        return Binomial(np.asarray(ind.k)[idx], np.asarray(ind.n)[idx], g, ind.name)
-    alt = None if ind.exposure_alt is None else np.asarray(ind.exposure_alt)[idx]
-    pa = None if ind.p_alt is None else np.asarray(ind.p_alt)[idx]
-    return Poisson(np.asarray(ind.count)[idx], np.asarray(ind.exposure)[idx], g, ind.name, alt, pa)
-
-
+@_one_blas_thread
 def bootstrap_latent_class(
     fit: LatentClassFit,
     indicators: Sequence[Binomial | Poisson],
@@ -472,28 +642,44 @@ def bootstrap_latent_class(
     level: float = 0.95,
     max_iter: int = 200,
     tol: float = 1e-7,
+    m: int | None = None,
 ) -> np.ndarray:
-    """Percentile intervals of ``stats(fit, idx)`` over customer-resampled refits.
+    """Percentile intervals of ``stats(refit, counts)`` over customer-resampled refits.
 
-    Each replicate resamples customers (index array ``idx``), refits warm-started from
-    ``fit`` (its posterior, class profiles and prior coefficients, so a refit needs a few EM
-    steps, not a cold start) and calls ``stats(refit, idx)``. Returns an array (n_stats, 2) of
-    (low, high).
+    Each replicate resamples ``m`` customers with replacement (default ``m`` = n, the ordinary
+    bootstrap); ``counts`` (one per customer, summing to ``m``) says how often each was drawn.
+    The refit is a weighted EM on the distinct data patterns, warm-started from ``fit`` (its
+    posterior, class profiles and prior coefficients, so a refit needs a few EM steps), and the
+    same as refitting on the resampled rows. ``refit.share`` and ``refit.bic`` use the counts; a
+    statistic of customer data should weigh it by ``counts`` (e.g. a weighted standard deviation).
+
+    With ``m`` < n (an m-out-of-n bootstrap, for very large n), the spread of the replicates is
+    rescaled to n: replicate ``t`` counts as ``t0 + sqrt(m / n) (t - t0)`` with ``t0`` the statistic
+    of ``fit`` (valid for smooth statistics of root-n-consistent estimates; Bickel, Götze &
+    van Zwet 1997). Returns an array (n_stats, 2) of (low, high).
     """
-    from dataclasses import replace
-
-    rng = np.random.default_rng(seed)
     n = fit.posterior.size
+    m = n if m is None else int(m)
+    if not 1 <= m <= n:
+        raise ValueError(f"m: must be between 1 and the number of customers (got {m})")
+    d, code, first = _design(_check(indicators, n), covariates, known, n)
+    post_rows = fit.posterior if code is None else fit.posterior[first]
+    rng = np.random.default_rng(seed)
     reps = []
     for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
-        inds = [_take(i, idx) for i in indicators]
-        cov = None if covariates is None else np.asarray(covariates)[idx]
-        kn = None if known is None else np.asarray(known, float)[idx]
-        warm = replace(fit, posterior=fit.posterior[idx], prior=fit.prior[idx])
-        f = fit_latent_class(inds, cov, kn, init=warm, max_iter=max_iter, tol=tol)
-        reps.append(np.asarray(stats(f, idx), float))
+        counts = np.bincount(rng.integers(0, n, m), minlength=n).astype(float)
+        w = counts if code is None else np.bincount(code, weights=counts, minlength=d.w.size)
+        keep = np.flatnonzero(w)
+        dk = d.rows(keep, w[keep])
+        post, prior, beta, params, ll, it, conv = _em(
+            dk, post_rows[keep], fit.coef.copy(), [p.copy() for p in fit.params], max_iter, tol
+        )
+        f = LatentClassFit(beta, params, post, prior, ll, fit.n_params, it, conv, fit.names, weights=dk.w)
+        reps.append(np.asarray(stats(f, counts), float))
     reps = np.array(reps)
+    if m < n:
+        t0 = np.asarray(stats(fit, np.ones(n)), float)
+        reps = t0 + np.sqrt(m / n) * (reps - t0)
     q = (1 - level) / 2
     return np.quantile(reps, [q, 1 - q], axis=0).T
 
@@ -514,6 +700,22 @@ def migration_matrix(tiers: pd.DataFrame, order: Sequence[str] | None = None) ->
     m = pd.crosstab(pd.Categorical(frm[ok], labels), pd.Categorical(to[ok], labels), dropna=False)
     m.index.name, m.columns.name = "from", "to"
     return m.reindex(index=labels, columns=labels, fill_value=0)
+
+
+def migration_counts(codes: np.ndarray, labels: Sequence[str]) -> pd.DataFrame:
+    """:func:`migration_matrix` for integer-coded tiers: ``codes`` is (customers, periods) with values
+    indexing ``labels`` and -1 where a customer is not tiered that period. Returns a square DataFrame
+    ``from`` x ``to`` of moves between consecutive periods, pooled over periods."""
+    c = np.asarray(codes)
+    k = len(labels)
+    m = np.zeros(k * k, np.int64)
+    for j in range(c.shape[1] - 1):  # one pair of periods at a time: no (customers x periods) temporaries
+        frm, to = c[:, j].astype(np.int64), c[:, j + 1].astype(np.int64)
+        ok = (frm >= 0) & (to >= 0)
+        m += np.bincount(frm[ok] * k + to[ok], minlength=k * k)
+    m = m.reshape(k, k)
+    out = pd.DataFrame(m, index=pd.Index(list(labels), name="from"), columns=pd.Index(list(labels), name="to"))
+    return out
 
 
 def cumulative_counts(
@@ -542,37 +744,55 @@ def active_share_by_period(active: np.ndarray, flag: np.ndarray) -> np.ndarray:
     ``active``: (n_customers, n_periods) booleans; ``flag``: (n_customers,) booleans, or
     (n_customers, n_periods) when the flag is re-assessed every period.
     """
-    A = np.asarray(active, float)
-    f = np.asarray(flag, float)
-    f = np.broadcast_to(f[:, None] if f.ndim == 1 else f, A.shape)
-    return (f * A).sum(0) / A.sum(0)
+    A = np.asarray(active)
+    f = np.asarray(flag)
+    f = f[:, None] if f.ndim == 1 else f
+    if A.dtype == bool and f.dtype == bool:  # counts, without (customers x periods) float copies
+        return (f & A).sum(0) / A.sum(0)
+    A = A.astype(float)
+    return (np.broadcast_to(f, A.shape) * A).sum(0) / A.sum(0)
 
 
+@_one_blas_thread
 def bootstrap_period_share(
     active: np.ndarray, flag: np.ndarray, n_boot: int = 500, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float, float]:
     """Mean over periods of :func:`active_share_by_period`, with a customer-bootstrap interval.
 
-    Customers (rows) are resampled with replacement, keeping each customer's whole history.
+    Customers are resampled keeping each customer's whole history, by Poisson(1) weights (the
+    large-sample equivalent of resampling with replacement). Customers with the same history (active
+    and flagged in the same periods) are one pattern with a count, and the sum of their weights is a
+    Poisson(count) draw, so a replicate costs work in proportion to the distinct histories, not the
+    customers.
     Returns ``(estimate, low, high)``.
     """
-    A = np.asarray(active, np.float32)
-    f = np.asarray(flag, np.float32)
-    FA = (np.broadcast_to(f[:, None] if f.ndim == 1 else f, A.shape) * A).astype(np.float32)
+    A = np.asarray(active, bool)
+    f = np.asarray(flag, bool)
+    F = np.broadcast_to(f[:, None] if f.ndim == 1 else f, A.shape) & A
     if (A.sum(0) == 0).any():
         raise ValueError("every period needs at least one active customer")
-    est = float(active_share_by_period(A, f).mean())
+    est = float(active_share_by_period(A, F).mean())
+    bits = np.packbits(np.concatenate([A, F], axis=1), axis=1)
+    bits = np.pad(bits, ((0, 0), (0, -bits.shape[1] % 8)))
+    code, first = _patterns(list(np.ascontiguousarray(bits).view(np.uint64).T))
+    counts = np.bincount(code, minlength=first.size)
+    order = np.argsort(counts > 1, kind="stable")  # single customers first: their weights come from the table
+    counts, first = counts[order], first[order]
+    n1 = int((counts == 1).sum())
+    Ap = A[first].astype(np.float32)
+    flagged = np.flatnonzero(F[first].any(axis=1))  # the numerator needs only histories ever flagged
+    Fp = F[first[flagged]].astype(np.float32)
     rng = np.random.default_rng(seed)
-    n = A.shape[0]
+    chunk = max(1, min(n_boot, 4_000_000 // first.size))
     reps = []
-    chunk = max(1, min(n_boot, 2_000_000 // max(1, n)))
-    done = 0
-    while done < n_boot:
-        m = min(chunk, n_boot - done)
-        w = _boot_weights(n, m, rng, m)
-        den = w @ A
-        reps.append(np.nanmean((w @ FA) / np.where(den > 0, den, np.nan), axis=1))
-        done += m
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        w = np.empty((m, counts.size), np.float32)
+        w[:, :n1] = _poisson1_weights(rng, m, n1, raw=True)
+        w[:, n1:] = rng.poisson(counts[n1:], size=(m, counts.size - n1))
+        den = (w @ Ap).astype(float)
+        num = (w[:, flagged] @ Fp).astype(float)
+        reps.append(np.nanmean(num / np.where(den > 0, den, np.nan), axis=1))
     reps = np.concatenate(reps)
     q = (1 - level) / 2
     lo, hi = np.quantile(reps, [q, 1 - q])
@@ -625,6 +845,7 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5) -> pd.DataFrame:
     return out
 
 
+@_one_blas_thread
 def choose_k_by_silhouette(
     X: np.ndarray, ks: Sequence[int] = range(2, 9), random_state: int = 0, sample_size: int = 3000, n_init: int = 4
 ) -> tuple[int, pd.Series]:
@@ -680,6 +901,24 @@ def _poisson1_table(bits: int = 16) -> np.ndarray:
 _POISSON1_TABLE = _poisson1_table()
 
 
+_POISSON1_CUTS = np.searchsorted(_POISSON1_TABLE, np.arange(1, int(_POISSON1_TABLE.max()) + 1)).astype(np.uint16)
+
+
+def _poisson1_weights(rng: np.random.Generator, rows: int, n: int, raw: bool = False) -> np.ndarray:
+    """(rows, n) Poisson(1) weights as uint8: the quantile table at uniform 16-bit draws, evaluated as
+    the number of the table's steps at or below each draw (the same values as indexing the table, several
+    times faster). ``raw``: take the 16-bit draws straight from the generator's bits (faster still;
+    a different stream from ``rng.integers``)."""
+    if raw:
+        u = rng.bit_generator.random_raw(-(-rows * n // 4)).view(np.uint16)[: rows * n].reshape(rows, n)
+    else:
+        u = rng.integers(0, _POISSON1_TABLE.size, size=(rows, n), dtype=np.uint16)
+    w = np.zeros((rows, n), np.uint8)
+    for cut in _POISSON1_CUTS:
+        w += u >= cut
+    return w
+
+
 def bootstrap_top_share(
     values: np.ndarray, frac: float = 0.2, n_boot: int = 1000, seed: int = 0, level: float = 0.95, chunk: int = 50
 ) -> tuple[float, float, float]:
@@ -687,22 +926,76 @@ def bootstrap_top_share(
 
     Each replicate weights every customer by a Poisson(1) count (the large-sample equivalent of
     resampling customers), drawn from a quantile table; the values are sorted once, so a replicate is
-    two cumulative sums, not a sort. The top ``frac`` of a replicate are the largest customers up to ``frac`` of its total weight.
+    an integer cumulative sum of the weights, a binary search for the cut and two dot products. The top
+    ``frac`` of a replicate are the largest customers up to ``frac`` of its total weight.
     """
-    v = np.sort(np.asarray(values, float))[::-1]
-    est = top_share(v, frac)
+    return bootstrap_top_shares(values, (frac,), n_boot, seed, level, chunk)[0]
+
+
+@_one_blas_thread
+def bootstrap_top_shares(
+    values: np.ndarray, fracs: Sequence[float], n_boot: int = 1000, seed: int = 0, level: float = 0.95, chunk: int = 50
+) -> list[tuple[float, float, float]]:
+    """:func:`bootstrap_top_share` for several ``fracs`` from the same draws (one pass over the customers).
+
+    The first fraction's interval is exactly :func:`bootstrap_top_share` with the same ``seed``.
+    Returns one ``(estimate, low, high)`` per fraction.
+    """
+    v = np.sort(np.asarray(values, float))[::-1].copy()
     rng = np.random.default_rng(seed)
-    reps = []
+    reps = np.empty((len(fracs), n_boot))
     for start in range(0, n_boot, chunk):
-        w = _POISSON1_TABLE[
-            rng.integers(0, _POISSON1_TABLE.size, size=(min(chunk, n_boot - start), v.size), dtype=np.uint16)
+        w8 = _poisson1_weights(rng, min(chunk, n_boot - start), v.size)
+        for r in range(w8.shape[0]):
+            cw = np.cumsum(w8[r], dtype=np.int64)
+            w = w8[r].astype(float)
+            total = w @ v
+            for j, frac in enumerate(fracs):
+                k = int(np.searchsorted(cw, frac * cw[-1], side="right"))
+                reps[j, start + r] = (w[:k] @ v[:k]) / total
+    out = []
+    for j, frac in enumerate(fracs):
+        iv = _from_draws(top_share(v, frac), reps[j], level)
+        out.append((iv.estimate, iv.low, iv.high))
+    return out
+
+
+@_one_blas_thread
+def poisson_bootstrap_many(
+    columns: np.ndarray,
+    stats: Mapping[str, tuple[Callable[[np.ndarray], np.ndarray], int]],
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, Interval]:
+    """Several statistics of weighted column sums from one set of Poisson(1) weight draws.
+
+    ``columns`` is ``(units, k)`` per-unit aggregates; ``stats`` maps a name to ``(stat, n_boot)``
+    with ``stat`` a function of sums ``(..., k)`` (vectorised over replicates). Each replicate weights
+    every unit by an independent Poisson(1) count (the large-sample equivalent of resampling units,
+    as :func:`casebook.analysis.intervals.poisson_bootstrap_sums`); a statistic with ``n_boot`` draws
+    uses the first ``n_boot`` replicates, so the statistics of one call share their draws (their
+    intervals are each a plain Poisson-weight bootstrap; only their errors are correlated). One pass
+    over the units serves every statistic. Returns ``{name: Interval}``.
+    """
+    x = np.asarray(columns, float)
+    if x.ndim == 1:
+        x = x[:, None]
+    n = x.shape[0]
+    n_max = max(nb for _, nb in stats.values())
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(n_max, 8_000_000 // max(1, n)))
+    x32 = x.astype(np.float32)
+    sums = np.concatenate(
+        [
+            (_poisson1_weights(rng, min(chunk, n_max - s), n, raw=True).astype(np.float32) @ x32).astype(float)
+            for s in range(0, n_max, chunk)
         ]
-        cw = np.cumsum(w, axis=1)
-        top = cw <= frac * cw[:, -1:]
-        wv = w * v.astype(np.float32)
-        reps.append((wv * top).sum(axis=1, dtype=np.float64) / wv.sum(axis=1, dtype=np.float64))
-    iv = _from_draws(est, np.concatenate(reps), level)
-    return iv.estimate, iv.low, iv.high
+    )
+    total = x.sum(axis=0)
+    return {
+        name: _from_draws(float(stat(total)), np.asarray(stat(sums[:nb]), float), level, "Poisson-weight bootstrap")
+        for name, (stat, nb) in stats.items()
+    }
 
 
 # --------------------------------------------------------------------------- detection by announced orders
