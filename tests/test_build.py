@@ -502,3 +502,15 @@ def test_usage_reads_memory_of_a_process_and_its_children():
         child.kill()
         child.wait()
     assert usage.tree_rss(child.pid) == 0 and usage.own_rss(child.pid) == 0  # gone: zero, no error
+
+
+def test_kernel_threads_env_sets_unset_thread_variables_and_restores_them(monkeypatch):
+    import os
+
+    from casebook.book import build
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")  # the user's choice is kept
+    with build.kernel_threads_env(1):
+        assert os.environ["OMP_NUM_THREADS"] == "1" and os.environ["OPENBLAS_NUM_THREADS"] == "3"
+    assert "OMP_NUM_THREADS" not in os.environ and os.environ["OPENBLAS_NUM_THREADS"] == "3"
