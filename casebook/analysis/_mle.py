@@ -5,7 +5,8 @@ What is here
 - Input checks that name the argument: :func:`as_1d`, :func:`check_rfm`,
   :func:`check_positive_params`, :func:`check_nonneg`.
 - :func:`compress`: group identical rows, so a likelihood is evaluated once per
-  distinct history and weighted by its count.
+  distinct history and weighted by its count; :func:`compress_histories` remembers the last
+  few groupings by the arrays' content (a delta method re-scores the same customers 10-20 times).
 - :func:`maximise`: multi-start L-BFGS-B over log-parameters with an analytic
   gradient, then standard errors from the observed information (the Hessian by
   central differences of the gradient, :func:`fd_hessian`, inverted by
@@ -19,8 +20,10 @@ What is here
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -147,6 +150,36 @@ def compress(*cols: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarra
     rep[codes] = np.arange(n, dtype=np.int64)  # any member of the group represents it
     counts = np.bincount(codes, minlength=k).astype(np.float64)
     return codes, [c[rep] for c in cols], counts
+
+
+_GROUPINGS: OrderedDict = OrderedDict()
+GROUPINGS_KEPT = 4  # groupings of customers' histories remembered by compress_histories
+
+
+def _digest(arr: np.ndarray) -> tuple:
+    a = np.ascontiguousarray(arr)
+    return a.dtype.str, a.shape, hashlib.blake2b(memoryview(a).cast("B"), digest_size=16).digest()
+
+
+def compress_histories(*cols: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """:func:`compress`, remembering the last ``GROUPINGS_KEPT`` results by the columns' content.
+
+    The key is a BLAKE2 digest of each column's bytes (about 30 ms for a million values, against
+    about 200 ms to group them), so a changed array is never served a stale grouping. The
+    returned arrays are read-only.
+    """
+    key = tuple(_digest(c) for c in cols)
+    hit = _GROUPINGS.get(key)
+    if hit is not None:
+        _GROUPINGS.move_to_end(key)
+        return hit
+    codes, uniq, counts = compress(*cols)
+    for arr in (codes, *uniq, counts):
+        arr.setflags(write=False)
+    _GROUPINGS[key] = (codes, uniq, counts)
+    while len(_GROUPINGS) > GROUPINGS_KEPT:
+        _GROUPINGS.popitem(last=False)
+    return codes, uniq, counts
 
 
 # --------------------------------------------------------------------------- Hessian / covariance
@@ -579,7 +612,7 @@ class PurchaseFit:
         if frequency is None or recency is None or T is None:
             raise ValueError("frequency: give frequency, recency and T together (or none for the fitted customers)")
         x, tx, TT = check_rfm(frequency, recency, T)
-        codes, (xu, txu, Tu), _ = compress(x, tx, TT)
+        codes, (xu, txu, Tu), _ = compress_histories(x, tx, TT)
         return codes, xu, txu, Tu, index_of(frequency)
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
