@@ -87,7 +87,6 @@ from ._mle import (
     as_1d,
     check_nonneg,
     check_rfm,
-    compress,
     compress_histories,
     fit_purchase_model,
     index_of,
