@@ -841,8 +841,11 @@ def rfm_summary(
 
 
 def _day_numbers(day: pd.Series) -> np.ndarray:
-    """Calendar days since 1970-01-01 as int64 (any time of day dropped: the floor to the day)."""
-    return day.to_numpy().astype("datetime64[D]").astype(np.int64)
+    """Calendar days since 1970-01-01 as int64 (any time of day dropped: the floor to the day), one copy."""
+    arr = day.to_numpy()
+    unit, count = np.datetime_data(arr.dtype)
+    per_day = int(np.timedelta64(1, "D") // np.timedelta64(count, unit))
+    return arr.view(np.int64) // per_day
 
 
 def _day_number(ts: pd.Timestamp) -> int:

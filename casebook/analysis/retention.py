@@ -72,6 +72,7 @@ References
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -517,9 +518,25 @@ def _forward(
     d = check_nonneg("discount_rate", discount_rate)
     k = check_nonneg("dropout_scale", dropout_scale)
     x, tx, TT = check_rfm(frequency, recency, T)
-    codes, (xu, txu, Tu), _ = compress_histories(x, tx, TT)
-    vals = _expectation(model.theta, kind, xu, txu, Tu, what, horizon, math.log1p(d), k)
+    codes, (xu, txu, Tu), _, key = compress_histories(x, tx, TT, with_key=True)
+    theta = model.theta
+    # a delta method perturbs one parameter at a time, and many leave a given model unchanged (the spend model's,
+    # another group's): the same expectation is then served from memory instead of recomputed
+    memo_key = (kind, theta.tobytes(), key, what, horizon, d, k)
+    vals = _RESULTS.get(memo_key)
+    if vals is None:
+        vals = _expectation(theta, kind, xu, txu, Tu, what, horizon, math.log1p(d), k)
+        vals.setflags(write=False)
+        _RESULTS[memo_key] = vals
+        while len(_RESULTS) > RESULTS_KEPT:
+            _RESULTS.popitem(last=False)
+    else:
+        _RESULTS.move_to_end(memo_key)
     return wrap(vals[codes], index_of(frequency), name)
+
+
+_RESULTS: OrderedDict = OrderedDict()
+RESULTS_KEPT = 6  # per-history expectations remembered by _forward (by parameters, histories and arguments)
 
 
 def discounted_purchases(
@@ -589,7 +606,7 @@ def _alive_base(model: Any, frequency: Any, recency: Any, T: Any):
     return kind, xu, txu, Tu, pa
 
 
-# Largest number of (history, node) terms kept in memory for the churn what-if (8 bytes each, twice).
+# Largest number of (history, node) terms kept in memory for the churn what-if (8 bytes each).
 CHURN_CACHE_TERMS = 20_000_000
 
 
@@ -597,9 +614,9 @@ class _ChurnBase:
     """The active base's churn within ``within`` as a function of the drop-out scale ``k``.
 
     ``churn(k) = sum_i A_i (1 - exp(-k c_i)) / sum(P(alive))`` over (distinct (x, T), quadrature
-    node) terms: ``A`` = P(alive)-weighted quadrature weight, ``c = lambda p within`` at the node.
-    The terms are computed once per distinct ``x`` (and kept when they fit in
-    ``CHURN_CACHE_TERMS``), so each evaluation is one vectorised pass with its derivative
+    node) terms: ``A`` = P(alive) of the histories times the quadrature weight of the node (kept as
+    its two factors), ``c = lambda p within`` at the node. ``c`` is computed once per distinct ``x``
+    (and kept when it fits in ``CHURN_CACHE_TERMS``), so each evaluation is one vectorised pass with its derivative
     ``sum A c exp(-k c)``: the function is increasing and concave in k, so Newton's method
     from the right converges monotonically.
     """
@@ -629,18 +646,21 @@ class _ChurnBase:
     def _terms(self, g):
         rows, u, wu, p, wp = g
         c = (u[None, :, None] / (self.alpha + self.pT[rows])[:, None, None]) * p[None, None, :] * self.within
-        A = self.ppa[rows][:, None, None] * (wu[:, None] * wp[None, :])[None, :, :]
-        A, c = A.ravel(), c.ravel()
-        return A, A * c, float(A.sum()), c
+        wts = np.outer(wu, wp).ravel()  # rate x drop-out node weights
+        ppa = self.ppa[rows]
+        return ppa, wts, float(ppa.sum() * wts.sum()), c.reshape(rows.size, -1)
 
     def __call__(self, k: float) -> tuple[float, float]:
         """``(churn(k), d churn / dk)``."""
         val = der = 0.0
         for t in self.cache if self.cache is not None else map(self._terms, self.groups):
-            A, Ac, Asum, c = t
-            e = np.exp(-k * c)
-            val += Asum - float(np.sum(A * e))  # element-wise sums: no BLAS threads to wake on a busy machine
-            der += float(np.sum(Ac * e))
+            ppa, wts, Asum, c = t
+            e = np.multiply(c, -k)
+            np.exp(e, out=e)
+            # sums over nodes by einsum, then over histories: no BLAS threads to wake on a busy machine
+            val += Asum - float(np.dot(ppa, np.einsum("ij,j->i", e, wts)))
+            e *= c
+            der += float(np.dot(ppa, np.einsum("ij,j->i", e, wts)))
         return val / self.pa_total, der / self.pa_total
 
 
@@ -659,8 +679,21 @@ def base_churn_rate(
     """
     within = check_nonneg("within", within)
     k = check_nonneg("dropout_scale", dropout_scale)
-    kind, xu, txu, Tu, pa = _alive_base(model, frequency, recency, T)
-    return _base_churn(model, kind, xu, txu, Tu, pa, within, k)
+    x, tx, TT = check_rfm(frequency, recency, T)
+    memo_key = (
+        "churn",
+        _kind(model),
+        model.theta.tobytes(),
+        compress_histories(x, tx, TT, with_key=True)[3],
+        within,
+        k,
+    )
+    if memo_key not in _RESULTS:
+        kind, xu, txu, Tu, pa = _alive_base(model, x, tx, TT)
+        _RESULTS[memo_key] = _base_churn(model, kind, xu, txu, Tu, pa, within, k)
+        while len(_RESULTS) > RESULTS_KEPT:
+            _RESULTS.popitem(last=False)
+    return _RESULTS[memo_key]
 
 
 def dropout_scale_for_churn_cut(model: Any, frequency: Any, recency: Any, T: Any, cut: float, within: float) -> float:
