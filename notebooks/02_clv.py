@@ -940,10 +940,15 @@ pct = now["clv"].rank(pct=True, method="first")
 now["clv_segment"] = pd.cut(
     pct, [0, 0.4, 0.7, 0.9, 1.0], labels=["D: bottom 40 %", "C: middle 30 %", "B: next 20 %", "A: top 10 %"]
 )
-recent = orders[orders["order_date"] > END - pd.DateOffset(years=3)].groupby("customer_id")["revenue"].sum()
+recent = (
+    orders.loc[orders["order_date"] > END - pd.DateOffset(years=3), ["customer_id", "revenue"]]
+    .groupby("customer_id")["revenue"]
+    .sum()
+)
 now["recent_revenue"] = recent.reindex(now.index, fill_value=0.0)
 rpct = now["recent_revenue"].rank(pct=True, method="first")
 now["revenue_tier"] = pd.cut(rpct, [0, 0.5, 0.8, 1.0], labels=["C: bottom 50 %", "B: next 30 %", "A: top 20 %"])
+del pct, rpct, recent  # a million rows each at lecture size
 
 plan = now.groupby("clv_segment", observed=True).agg(
     customers=("clv", "size"),
@@ -1531,6 +1536,7 @@ print(
     f"share of customers acquired since {START:%Y} who quit right after their first purchase: truth {one_off_true:.3f}, "
     f"{best} estimate {one_off['estimate']:.3f}"
 )
+del cohort_truth, n_orders
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(15, 6))
@@ -1778,6 +1784,7 @@ o = ex_world.table("orders", columns=["customer_id", "order_date"])
 year = o["order_date"].dt.year
 in_2005 = o.loc[year == 2005, "customer_id"].drop_duplicates()  # each 2005 customer once
 answer = in_2005.isin(o.loc[year == 2006, "customer_id"]).mean()  # the share of them who also ordered in 2006
+del o, year  # the orders table is large in a lecture-size world
 
 # %% tags=["check"]
 check(

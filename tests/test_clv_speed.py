@@ -245,3 +245,18 @@ def test_bootstrap_ratio_ci_equals_the_two_column_bootstrap():
     new = sc.bootstrap_ratio_ci(online, rev, n_boot=300, seed=9)
     old = intervals.bootstrap(np.column_stack([online, rev]), lambda m: m[:, 0].sum() / m[:, 1].sum(), 300, 9, 0.95)
     np.testing.assert_allclose(new, (old.estimate, old.low, old.high), rtol=1e-12)
+
+
+def test_ratio_interval_on_counts_equals_the_floating_point_resamples():
+    rng = np.random.default_rng(8)
+    den = rng.integers(0, 9, 20_000).astype(float)
+    num = np.minimum(den, rng.integers(0, 9, 20_000))
+    est, lo, hi = rt.ratio_interval(num, den, n_boot=200, seed=3)  # whole numbers: the 1-byte integer path
+    draws = np.random.default_rng(3)
+    ref = []
+    for _ in range(200 // 200):  # one chunk of 200 resamples (max_elements allows it at this size)
+        idx = draws.integers(0, num.size, size=(200, num.size))
+        ref.extend(num[idx].sum(axis=1) / den[idx].sum(axis=1))
+    _, lo_ref, hi_ref = intervals.from_draws(num.sum() / den.sum(), np.array(ref), level=0.95)
+    assert (lo, hi) == (lo_ref, hi_ref)
+    assert est == num.sum() / den.sum()

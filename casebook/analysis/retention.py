@@ -265,12 +265,18 @@ def ratio_interval(
     n = num.size
     rows = max(1, int(max_elements) // n)
     out = np.empty(n_boot)
+    # counts per unit (years, purchases) are small whole numbers: gathered from 1-byte copies (cache-resident at a
+    # million units) and summed exactly as integers, the same sums as in floating point, several times faster
+    num_g, den_g, acc = num, den, np.float64
+    if all(np.all(a == np.round(a)) and np.abs(a).max() < 128 for a in (num, den)):
+        num_g, den_g, acc = num.astype(np.int8), den.astype(np.int8), np.int64
     done = 0
     while done < n_boot:
         k = min(rows, n_boot - done)
         idx = rng.integers(0, n, size=(k, n))
-        d = den[idx].sum(axis=1)
-        out[done : done + k] = np.where(d > 0, num[idx].sum(axis=1) / np.where(d > 0, d, 1.0), np.nan)
+        d = den_g[idx].sum(axis=1, dtype=acc).astype(np.float64)
+        nn = num_g[idx].sum(axis=1, dtype=acc).astype(np.float64)
+        out[done : done + k] = np.where(d > 0, nn / np.where(d > 0, d, 1.0), np.nan)
         done += k
     est, lo, hi = from_draws(num.sum() / den.sum(), out, level=level)  # percentile step: casebook.analysis.intervals
     return float(est), float(lo), float(hi)
