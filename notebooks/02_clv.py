@@ -24,6 +24,7 @@ data_dir: str = "../data"  # where generated worlds are cached (relative to note
 results_path: str = "../build/results/02_clv.json"  # where this chapter writes its results records
 
 # %%
+import ctypes
 import math
 import platform
 import warnings
@@ -65,9 +66,14 @@ def fit_noting_warnings(fit, *args):
     return result
 
 
-# tables are read through Arrow: with the system allocator, memory of tables deleted later goes back to the system
-# (Arrow's own pool keeps it, which matters at lecture size: a million customers place 5.5 M orders)
+# memory at lecture size (a million customers place 5.5 M orders): tables are read through Arrow, whose own pool
+# keeps freed memory, so use the system allocator; and on Linux (glibc) arrays of 1 MB or more get their own pages,
+# which go back to the system when the array is deleted, instead of a heap that only grows
 pa.set_memory_pool(pa.system_memory_pool())
+try:
+    ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # -3 = M_MMAP_THRESHOLD
+except (OSError, AttributeError):  # not glibc (macOS, Windows): the default allocator
+    pass
 world = synthetic.load(scenario=scenario, seed=seed, n_customers=n_customers, overrides=overrides, data_dir=data_dir)
 # only the columns this chapter reads: at 1,000,000 customers the orders table has 5.5 M rows
 orders = world.table("orders", columns=["customer_id", "order_date", "revenue"])
