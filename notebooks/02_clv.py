@@ -67,11 +67,11 @@ def fit_noting_warnings(fit, *args):
 
 
 # memory at lecture size (a million customers place 5.5 M orders): tables are read through Arrow, whose own pool
-# keeps freed memory, so use the system allocator; and on Linux (glibc) arrays of 1 MB or more get their own pages,
-# which go back to the system when the array is deleted, instead of a heap that only grows
+# keeps freed memory, so use the system allocator; and on Linux (glibc) arrays of 16 MB or more (order-level
+# columns) always get their own pages, which go back to the system when the array is deleted
 pa.set_memory_pool(pa.system_memory_pool())
 try:
-    ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # -3 = M_MMAP_THRESHOLD
+    ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 24)  # -3 = M_MMAP_THRESHOLD
 except (OSError, AttributeError):  # not glibc (macOS, Windows): the default allocator
     pass
 world = synthetic.load(scenario=scenario, seed=seed, n_customers=n_customers, overrides=overrides, data_dir=data_dir)
