@@ -14,8 +14,9 @@ spends; then times, in wall seconds:
 Then, side by side with ``lifetimes`` 0.11.3 (``BetaGeoFitter``, unpenalised) when it is
 installed (the ``dev`` extra): BG/NBD fits with standard errors at CDNOW size (2,357 simulated
 customers, continuous T in [27, 39] weeks) and at ``--compare-n`` customers whose histories are
-all distinct (continuous recency and T, as at daily grain); both timings, both parameter sets,
-and whether they agree to 4 decimals.
+all distinct (continuous recency and T, as at daily grain); both timings (ours also without its
+subsample start, "full-start": every Newton step on all histories), both parameter sets, and
+whether they agree to 4 decimals.
 
 Usage: python benchmarks/bench_clv.py [--customers 1000000] [--seed 0] [--weeks 78] [--n-boot 200]
                                      [--compare-n 1000000] [--no-lifetimes]
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from casebook.analysis import clv  # noqa: E402
+from casebook.analysis import _mle, clv  # noqa: E402
 
 TRUE_BGNBD = {"r": 0.24, "alpha": 4.41, "a": 0.79, "b": 2.43}
 TRUE_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
@@ -135,7 +136,10 @@ def compare(seed: int, big_n: int) -> None:
         return
     sizes = [("CDNOW size", 2_357, (27.0, 39.0))] + ([("all distinct", big_n, (1.0, 470.0))] if big_n >= 2 else [])
     print("\nBG/NBD with standard errors, side by side with lifetimes 0.11.3 (same simulated data)")
-    print(f"{'data':<14}{'customers':>11}{'distinct':>11}{'ours s':>9}{'lifetimes s':>13}{'same to 4 dp':>14}")
+    print(
+        f"{'data':<14}{'customers':>11}{'distinct':>11}{'ours s':>9}{'full-start s':>14}{'lifetimes s':>13}"
+        f"{'same to 4 dp':>14}"
+    )
     for label, n, (lo, hi) in sizes:
         rng = np.random.default_rng(seed)
         T = rng.uniform(lo, hi, n)
@@ -144,6 +148,13 @@ def compare(seed: int, big_n: int) -> None:
         t0 = time.perf_counter()
         ours = clv.fit_bgnbd(x, tx, TT)
         t_ours = time.perf_counter() - t0
+        # the same fitter without the subsample start (every Newton step on all histories): the previous method
+        above, _mle.SUBSAMPLE_ABOVE = _mle.SUBSAMPLE_ABOVE, 2**62
+        t0 = time.perf_counter()
+        full = clv.fit_bgnbd(x, tx, TT)
+        t_full = time.perf_counter() - t0
+        _mle.SUBSAMPLE_ABOVE = above
+        assert all(round(ours.params[k], 4) == round(full.params[k], 4) for k in TRUE_BGNBD)
         bgf = BetaGeoFitter(penalizer_coef=0.0)
         t0 = time.perf_counter()
         with warnings.catch_warnings():
@@ -153,7 +164,10 @@ def compare(seed: int, big_n: int) -> None:
         t_lt = time.perf_counter() - t0
         theirs = {k: float(bgf.params_[k]) for k in TRUE_BGNBD}
         same = all(round(ours.params[k], 4) == round(theirs[k], 4) for k in TRUE_BGNBD)
-        print(f"{label:<14}{n:>11,}{ours.n_unique:>11,}{t_ours:>9.3f}{t_lt:>13.3f}{'yes' if same else 'NO':>14}")
+        print(
+            f"{label:<14}{n:>11,}{ours.n_unique:>11,}{t_ours:>9.3f}{t_full:>14.3f}{t_lt:>13.3f}"
+            f"{'yes' if same else 'NO':>14}"
+        )
         for k in TRUE_BGNBD:
             print(
                 f"    {k:<6} ours {ours.params[k]:.6f} (se {ours.se[k]:.6f})   "

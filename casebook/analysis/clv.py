@@ -174,19 +174,27 @@ class _BGNBDData:
     one exponential and element-wise sums (no BLAS calls, which stall on a busy machine).
     The Hessian is ``sum_i [A1'' + w2 A2'' + w3 A3'' + w2 w3 (A2' - A3')(A2' - A3')^T]`` with
     ``w2, w3`` the weights of the two likelihood terms (see :func:`_bgnbd_ll_grad`).
+
+    ``one_off = True`` gives the MBG/NBD (``retention``'s model) with the same code: there every
+    row has the "dropped out after the last purchase" term, ``b + x - 1`` becomes ``b + x`` and the
+    per-``x`` constant gains ``log(b+x) - log(a+b+x)`` (see ``retention._mbg_ll_grad``).
     """
+
+    one_off = False
 
     def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray):
         self.x, self.tx, self.T, self.w = x, tx, T, w
         self.ux, self.xi = np.unique(x, return_inverse=True)
         self.W = np.bincount(self.xi, weights=w, minlength=self.ux.size)
-        self.pos = x > 0
-        self.upos = self.ux > 0
+        self.pos = np.ones(x.size, dtype=bool) if self.one_off else x > 0
+        self.upos = np.ones(self.ux.size, dtype=bool) if self.one_off else self.ux > 0
         self._key: bytes | None = None
         self._val: tuple | None = None
         self._order = -1
 
     def _bx(self, b: float) -> np.ndarray:
+        if self.one_off:
+            return b + self.ux
         return np.where(self.upos, b + self.ux - 1.0, 1.0)
 
     def evaluate(self, theta: np.ndarray, order: int = 2) -> tuple[float, np.ndarray | None, np.ndarray | None]:
@@ -200,6 +208,8 @@ class _BGNBDData:
         bx1 = self._bx(b)
         # per distinct x
         lb = betaln(a, b + ux) - betaln(a, b)
+        if self.one_off:
+            lb = lb + np.log(b + ux) - np.log(a + b + ux)
         c_x = gammaln(r + ux) - gammaln(r) + r * math.log(alpha) + lb
         log_bx1 = np.where(self.upos, np.log(bx1), 0.0)
         # per row
@@ -225,6 +235,10 @@ class _BGNBDData:
         psi_ab = digamma(a + b)
         lb_a = psi_ab - psi_abx
         lb_b = digamma(b + ux) - psi_abx - digamma(b) + psi_ab
+        if self.one_off:
+            inv_abx = 1.0 / (a + b + ux)
+            lb_a = lb_a - inv_abx
+            lb_b = lb_b - inv_abx + 1.0 / (b + ux)
         g_r = float(np.dot(W, digamma(r + ux) - digamma(r) + math.log(alpha))) - float(np.sum(w * (log_aT + w3 * D_r)))
         m_alpha = w2 * inv_aT + w3 * inv_atx
         g_alpha = float(W.sum()) * r / alpha - float(np.sum(w * rx * m_alpha))
@@ -242,6 +256,9 @@ class _BGNBDData:
         H[1, 1] = -float(W.sum()) * r / alpha**2 + float(np.sum(w * rx * (w2 * inv_aT**2 + w3 * inv_atx**2)))
         lb_aa = tg_ab - tg_abx
         lb_bb = polygamma(1, b + ux) - tg_abx - float(polygamma(1, b)) + tg_ab
+        if self.one_off:
+            lb_aa = lb_aa + inv_abx**2
+            lb_bb = lb_bb + inv_abx**2 - 1.0 / (b + ux) ** 2
         inv_bx1 = np.where(self.upos, 1.0 / bx1, 0.0)
         H[2, 2] = float(np.dot(W, lb_aa)) - float(S3.sum()) / a**2
         H[2, 3] = float(np.dot(W, lb_aa))
@@ -268,6 +285,12 @@ class _BGNBDData:
         H = np.triu(H) + np.triu(H, 1).T
         self._key, self._val = key, (ll, grad, H)
         return self._val
+
+
+class _MBGNBDData(_BGNBDData):
+    """The MBG/NBD's log-likelihood, gradient and analytic Hessian (see :class:`_BGNBDData`)."""
+
+    one_off = True
 
 
 def bgnbd_loglik(
@@ -758,7 +781,6 @@ def rfm_summary(
         raise ValueError(f"date_col: column {date_col!r} is not dates ({exc})") from None
     if day.isna().any():
         raise ValueError(f"date_col: column {date_col!r} has missing dates")
-    day = day.dt.normalize()
     try:
         value = orders[value_col].astype(np.float64)
     except (TypeError, ValueError) as exc:
@@ -780,47 +802,89 @@ def rfm_summary(
     if start is not None and start > cal_end:
         raise ValueError(f"observation_start: must be on or before calibration_end ({start.date()} > {cal_end.date()})")
 
-    # One row per (customer, purchase day), value summed.
-    daily = (
-        pd.DataFrame({"c": cust.to_numpy(), "d": day.to_numpy(), "v": value.to_numpy()})
-        .groupby(["c", "d"], sort=True, observed=True)["v"]
-        .sum()
-        .reset_index()
-    )
-    first_ever = daily.groupby("c", sort=False)["d"].transform("min")
-    keep = first_ever <= cal_end
+    # One row per (customer, purchase day), value summed, then one row per customer: runs over orders
+    # sorted by customer and day (the world stores them so; otherwise one lexsort), no pandas groupby copies.
+    c, d, v = _purchase_days(cust.to_numpy(), _day_numbers(day), value.to_numpy())
+    cal_day = _day_number(cal_end)
+    starts = _run_starts(c)
+    first_ever = d[starts]
+    in_cal = d <= cal_day  # a prefix of each customer's days
+    n_days = np.add.reduceat(in_cal.astype(np.int64), starts)
+    keep = first_ever <= cal_day
     if start is not None:
-        keep &= first_ever >= start
-    daily = daily[keep]
-    cal = daily[daily["d"] <= cal_end]
-    if cal.empty:
+        keep &= first_ever >= _day_number(start)
+    if not np.any(keep):
         raise ValueError(
             "calibration_end: no customer made a first purchase on or before it"
             + (" (and on or after observation_start)" if start is not None else "")
         )
-    g = cal.groupby("c", sort=True)
-    first = g["d"].min()
-    last = g["d"].max()
-    n_days = g["d"].size()
-    total = g["v"].sum()
-    first_value = g["v"].first()  # rows are sorted by day within customer
-    unit = pd.Timedelta(days=1) * float(unit_days)
-    freq = (n_days - 1).astype(np.int64)
+    total = np.add.reduceat(np.where(in_cal, v, 0.0), starts)
+    first = first_ever.astype(np.float64)
+    last = d[starts + np.maximum(n_days, 1) - 1].astype(np.float64)
+    unit = float(unit_days)
+    freq = n_days - 1
     out = pd.DataFrame(
         {
             "frequency": freq,
             "recency": (last - first) / unit,
-            "T": (cal_end - first) / unit,
-            "monetary_value": np.where(freq > 0, (total - first_value) / freq.clip(lower=1), 0.0),
-        }
-    )
-    out.index.name = customer_col
+            "T": (cal_day - first) / unit,
+            "monetary_value": np.where(freq > 0, (total - v[starts]) / np.maximum(freq, 1), 0.0),
+        },
+        index=pd.Index(c[starts], name=customer_col),
+    )[keep]
     if hold_end is not None:
-        hold = daily[(daily["d"] > cal_end) & (daily["d"] <= hold_end)]
-        counts = hold.groupby("c", sort=False)["d"].size()
-        out["holdout_purchases"] = counts.reindex(out.index, fill_value=0).astype(np.int64)
-        out["holdout_length"] = (hold_end - cal_end) / unit
+        hold_day = _day_number(hold_end)
+        in_hold = (d > cal_day) & (d <= hold_day)
+        out["holdout_purchases"] = np.add.reduceat(in_hold.astype(np.int64), starts)[keep]
+        out["holdout_length"] = (hold_day - cal_day) / unit
     return out
+
+
+def _day_numbers(day: pd.Series) -> np.ndarray:
+    """Calendar days since 1970-01-01 as int64 (any time of day dropped: the floor to the day), one copy."""
+    arr = day.to_numpy()
+    unit, count = np.datetime_data(arr.dtype)
+    per_day = int(np.timedelta64(1, "D") // np.timedelta64(count, unit))
+    return arr.view(np.int64) // per_day
+
+
+def _day_number(ts: pd.Timestamp) -> int:
+    return int(np.datetime64(ts.normalize().date(), "D").astype(np.int64))
+
+
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal ``keys`` starts (``keys`` grouped, e.g. sorted)."""
+    new = np.empty(keys.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
+def _purchase_days(cust: np.ndarray, days: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row per (customer, day) with the day's values summed, sorted by customer then day.
+
+    Orders already sorted that way (as the synthetic world stores them) are used in place; any
+    other order is sorted once (``lexsort``). Customer ids of any sortable type.
+    """
+    n = cust.size
+    if n > 1:
+        same = cust[1:] == cust[:-1]
+        ordered = bool(np.all((cust[1:] > cust[:-1]) | (same & (days[1:] >= days[:-1]))))
+        del same
+        if not ordered:
+            if cust.dtype == object:
+                codes, uniq = pd.factorize(cust, sort=True)
+                order = np.lexsort((days, codes))
+                cust = np.asarray(uniq)[codes[order]]
+            else:
+                order = np.lexsort((days, cust))
+                cust = cust[order]
+            days, value = days[order], value[order]
+    new = np.empty(n, dtype=bool)
+    new[:1] = True
+    new[1:] = (cust[1:] != cust[:-1]) | (days[1:] != days[:-1])
+    starts = np.flatnonzero(new)
+    return cust[starts], days[starts], np.add.reduceat(value, starts) if n else value
 
 
 # --------------------------------------------------------------------------- CLV
@@ -1084,22 +1148,25 @@ def log_spend_summary(
     for arg, col in (("customer_col", customer_col), ("date_col", date_col), ("value_col", value_col)):
         if col not in orders.columns:
             raise ValueError(f"{arg}: column {col!r} not in orders")
-    day = pd.to_datetime(orders[date_col]).dt.normalize()
-    d = pd.DataFrame({"c": orders[customer_col].to_numpy(), "d": day.to_numpy(), "v": orders[value_col].to_numpy()})
+    day = pd.to_datetime(orders[date_col])
+    c, d, v = _purchase_days(
+        orders[customer_col].to_numpy(), _day_numbers(day), orders[value_col].to_numpy(dtype=np.float64)
+    )
+    keep = v > 0
     if calibration_end is not None:
-        d = d[d["d"] <= _to_timestamp("calibration_end", calibration_end)]
-    daily = d.groupby(["c", "d"], sort=False)["v"].sum()
-    daily = daily[daily > 0]
-    y = np.log(daily.to_numpy(dtype=np.float64))
-    c = daily.index.get_level_values(0)
-    g = pd.DataFrame({"c": c, "y": y, "y2": y * y}).groupby("c", sort=True)
-    n = g["y"].size()
-    s1, s2 = g["y"].sum(), g["y2"].sum()
+        keep &= d <= _day_number(_to_timestamp("calibration_end", calibration_end))
+    c, y = c[keep], np.log(v[keep])
+    if c.size == 0:
+        empty = pd.DataFrame({"n_purchases": np.zeros(0, np.int64), "mean_log": [], "ss_log": []})
+        return empty.rename_axis(customer_col)
+    starts = _run_starts(c)
+    n = np.diff(np.append(starts, c.size))
+    s1, s2 = np.add.reduceat(y, starts), np.add.reduceat(y * y, starts)
     mean = s1 / n
     out = pd.DataFrame(
-        {"n_purchases": n.astype(np.int64), "mean_log": mean, "ss_log": np.maximum(s2 - n * mean**2, 0.0)}
+        {"n_purchases": n.astype(np.int64), "mean_log": mean, "ss_log": np.maximum(s2 - n * mean**2, 0.0)},
+        index=pd.Index(c[starts], name=customer_col),
     )
-    out.index.name = customer_col
     return out
 
 

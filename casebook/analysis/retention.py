@@ -32,6 +32,9 @@ Forward-looking quantities for either model (``clv.BGNBDResult`` or :class:`MBGN
 - :func:`oracle_discounted_purchases`: the same expectation for known latent traits
   (rate, drop-out chance, alive or not): the "truth" a notebook checks against.
 - :func:`delta_method`: standard error of a smooth function of fitted parameters.
+- :func:`auc` and :func:`bootstrap_auc`: the AUC of churn scores (Mann-Whitney, ties count one
+  half, as ``sklearn.metrics.roc_auc_score``) and its customer bootstrap, each resample one
+  ``bincount`` over score ranks instead of a sort: a million customers x 200 resamples in seconds.
 
 How the expectations are computed
 ---------------------------------
@@ -69,6 +72,7 @@ References
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -84,19 +88,21 @@ from ._mle import (
     as_1d,
     check_nonneg,
     check_rfm,
-    compress,
+    compress_histories,
     fit_purchase_model,
     index_of,
     purchase_loglik,
     wrap,
 )
-from .clv import BGNBDResult, _simulate_histories
+from .clv import BGNBDResult, _MBGNBDData, _purchase_days, _simulate_histories
 from .clv import _p_alive_arrays as _bg_p_alive
 from .intervals import from_draws
 
 __all__ = [
     "MBGNBDResult",
+    "auc",
     "base_churn_rate",
+    "bootstrap_auc",
     "churn_within",
     "delta_method",
     "discounted_alive_time",
@@ -135,9 +141,10 @@ def yearly_activity(
     for col in (customer_col, date_col):
         if col not in orders.columns:
             raise ValueError(f"orders: no column {col!r} (columns: {', '.join(map(str, orders.columns))})")
-    years = pd.to_datetime(orders[date_col]).dt.year.astype(np.int64)
-    out = pd.DataFrame({customer_col: orders[customer_col].to_numpy(), "year": years.to_numpy()})
-    return out.drop_duplicates().sort_values([customer_col, "year"], ignore_index=True)
+    years = pd.to_datetime(orders[date_col]).dt.year.to_numpy().astype(np.int64)
+    # orders sorted by customer and date (as the world stores them) need no sort: keep each run's first row
+    cust, years, _ = _purchase_days(orders[customer_col].to_numpy(), years, np.zeros(years.size))
+    return pd.DataFrame({customer_col: cust, "year": years})
 
 
 def retention_table(
@@ -258,12 +265,18 @@ def ratio_interval(
     n = num.size
     rows = max(1, int(max_elements) // n)
     out = np.empty(n_boot)
+    # counts per unit (years, purchases) are small whole numbers: gathered from 1-byte copies (cache-resident at a
+    # million units) and summed exactly as integers, the same sums as in floating point, several times faster
+    num_g, den_g, acc = num, den, np.float64
+    if all(np.all(a == np.round(a)) and np.abs(a).max() < 128 for a in (num, den)):
+        num_g, den_g, acc = num.astype(np.int8), den.astype(np.int8), np.int64
     done = 0
     while done < n_boot:
         k = min(rows, n_boot - done)
         idx = rng.integers(0, n, size=(k, n))
-        d = den[idx].sum(axis=1)
-        out[done : done + k] = np.where(d > 0, num[idx].sum(axis=1) / np.where(d > 0, d, 1.0), np.nan)
+        d = den_g[idx].sum(axis=1, dtype=acc).astype(np.float64)
+        nn = num_g[idx].sum(axis=1, dtype=acc).astype(np.float64)
+        out[done : done + k] = np.where(d > 0, nn / np.where(d > 0, d, 1.0), np.nan)
         done += k
     est, lo, hi = from_draws(num.sum() / den.sum(), out, level=level)  # percentile step: casebook.analysis.intervals
     return float(est), float(lo), float(hi)
@@ -367,10 +380,11 @@ def fit_mbgnbd(
     """Fit the MBG/NBD by maximum likelihood.
 
     Identical (x, t_x, T) rows are grouped and weighted; the log-likelihood is maximised
-    over log-parameters with L-BFGS-B and its analytic gradient from several starts.
-    Standard errors: inverse observed information (Hessian by central differences of the
-    analytic gradient). Overflow-safe: the two likelihood terms are combined with a
-    log-sum-exp, and a start that gives NaN is skipped.
+    over log-parameters by trust-region Newton steps with its analytic gradient and Hessian
+    (special functions once per distinct ``x``, shared with the BG/NBD's code) from several
+    starts. Standard errors: inverse observed information (the analytic Hessian).
+    Overflow-safe: the two likelihood terms are combined with a log-sum-exp, and a start
+    that gives NaN is skipped.
 
     Raises:
         ValueError: bad input (naming the argument), fewer than 2 customers, no repeat
@@ -387,6 +401,7 @@ def fit_mbgnbd(
             model="MBG/NBD",
             fit_name="fit_mbgnbd",
             b_starts=(1.0, 2.0, 10.0),
+            data_class=_MBGNBDData,
         )
     )
 
@@ -463,7 +478,7 @@ def _expectation(
     """
     r, alpha, a, b = theta
     # the posterior of (lambda, p) given "alive" depends on (x, T) only: compute once per distinct pair
-    inv, (px, pT), _ = compress(x, T)
+    inv, (px, pT), _ = compress_histories(x, T)
     vals = np.empty(px.size)
     extra = 1.0 if kind == "mbgnbd" else 0.0
     n_rate, n_drop = N_CHURN_NODES if what == "churn" else (N_RATE_NODES, N_DROP_NODES)
@@ -474,18 +489,27 @@ def _expectation(
         rows = order[bounds[j] : bounds[j + 1]]
         u, wu = _gauss_gamma(r + xv, n_rate)
         p, wp = _gauss_beta(a, b + xv + extra, n_drop)
-        lam = u[None, :, None] / (alpha + pT[rows])[:, None, None]  # rows x rate nodes x 1
-        hz = lam * (scale * p[None, None, :])  # drop-out hazard per period
-        if what == "churn":
-            g = -np.expm1(-hz * horizon)
-        else:
-            rate = hz + delta
-            with np.errstate(invalid="ignore", divide="ignore"):
-                frac = np.where(
-                    rate * horizon < 1e-8, horizon, -np.expm1(-rate * horizon) / np.where(rate > 0, rate, 1.0)
-                )
-            g = lam * frac if what == "purchases" else np.broadcast_to(frac, hz.shape)
-        vals[rows] = np.einsum("ijk,j,k->i", g, wu, wp)
+        lam = u[None, :] / (alpha + pT[rows])[:, None]  # rows x rate nodes
+        wts = np.outer(wu, wp).ravel()  # product rule weights, rate x drop-out nodes
+        t = lam[:, :, None] * (scale * p)[None, None, :]  # drop-out hazard per period, rows x rate x drop-out nodes
+        if what == "churn":  # 1 - exp(-hazard horizon), in place
+            t *= -horizon
+            np.expm1(t, out=t)
+            vals[rows] = -np.einsum("ij,j->i", t.reshape(rows.size, -1), wts)
+            continue
+        # (1 - exp(-rate H)) / rate with rate = hazard + delta, in place (rate 0: the limit H)
+        t += delta
+        rate = t.copy()
+        t *= -horizon
+        np.expm1(t, out=t)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t /= rate
+        t *= -1.0
+        if delta <= 0:
+            t[rate <= 0] = horizon
+        if what == "purchases":
+            t *= lam[:, :, None]
+        vals[rows] = np.einsum("ij,j->i", t.reshape(rows.size, -1), wts)
     out = vals[inv]
     if what == "churn":
         return out
@@ -500,9 +524,25 @@ def _forward(
     d = check_nonneg("discount_rate", discount_rate)
     k = check_nonneg("dropout_scale", dropout_scale)
     x, tx, TT = check_rfm(frequency, recency, T)
-    codes, (xu, txu, Tu), _ = compress(x, tx, TT)
-    vals = _expectation(model.theta, kind, xu, txu, Tu, what, horizon, math.log1p(d), k)
+    codes, (xu, txu, Tu), _, key = compress_histories(x, tx, TT, with_key=True)
+    theta = model.theta
+    # a delta method perturbs one parameter at a time, and many leave a given model unchanged (the spend model's,
+    # another group's): the same expectation is then served from memory instead of recomputed
+    memo_key = (kind, theta.tobytes(), key, what, horizon, d, k)
+    vals = _RESULTS.get(memo_key)
+    if vals is None:
+        vals = _expectation(theta, kind, xu, txu, Tu, what, horizon, math.log1p(d), k)
+        vals.setflags(write=False)
+        _RESULTS[memo_key] = vals
+        while len(_RESULTS) > RESULTS_KEPT:
+            _RESULTS.popitem(last=False)
+    else:
+        _RESULTS.move_to_end(memo_key)
     return wrap(vals[codes], index_of(frequency), name)
+
+
+_RESULTS: OrderedDict = OrderedDict()
+RESULTS_KEPT = 6  # per-history expectations remembered by _forward (by parameters, histories and arguments)
 
 
 def discounted_purchases(
@@ -565,14 +605,14 @@ def _alive_base(model: Any, frequency: Any, recency: Any, T: Any):
     """Distinct histories, their counts and P(alive): what the churn functions sum over."""
     kind = _kind(model)
     x, tx, TT = check_rfm(frequency, recency, T)
-    _, (xu, txu, Tu), w = compress(x, tx, TT)
+    _, (xu, txu, Tu), w = compress_histories(x, tx, TT)
     pa = _p_alive_kind(model.theta, kind, xu, txu, Tu) * w
     if pa.sum() <= 0:
         raise ValueError("frequency: no customer is alive with positive probability")
     return kind, xu, txu, Tu, pa
 
 
-# Largest number of (history, node) terms kept in memory for the churn what-if (8 bytes each, twice).
+# Largest number of (history, node) terms kept in memory for the churn what-if (8 bytes each).
 CHURN_CACHE_TERMS = 20_000_000
 
 
@@ -580,9 +620,9 @@ class _ChurnBase:
     """The active base's churn within ``within`` as a function of the drop-out scale ``k``.
 
     ``churn(k) = sum_i A_i (1 - exp(-k c_i)) / sum(P(alive))`` over (distinct (x, T), quadrature
-    node) terms: ``A`` = P(alive)-weighted quadrature weight, ``c = lambda p within`` at the node.
-    The terms are computed once per distinct ``x`` (and kept when they fit in
-    ``CHURN_CACHE_TERMS``), so each evaluation is one vectorised pass with its derivative
+    node) terms: ``A`` = P(alive) of the histories times the quadrature weight of the node (kept as
+    its two factors), ``c = lambda p within`` at the node. ``c`` is computed once per distinct ``x``
+    (and kept when it fits in ``CHURN_CACHE_TERMS``), so each evaluation is one vectorised pass with its derivative
     ``sum A c exp(-k c)``: the function is increasing and concave in k, so Newton's method
     from the right converges monotonically.
     """
@@ -590,7 +630,7 @@ class _ChurnBase:
     def __init__(self, model: Any, frequency: Any, recency: Any, T: Any, within: float):
         kind, xu, _txu, Tu, pa = _alive_base(model, frequency, recency, T)
         r, alpha, a, b = model.theta
-        codes, (px, pT), _ = compress(xu, Tu)  # churn depends on (x, T) only: sum P(alive) over t_x
+        codes, (px, pT), _ = compress_histories(xu, Tu)  # churn depends on (x, T) only: sum P(alive) over t_x
         self.pa_total = float(pa.sum())
         ppa = np.bincount(codes, weights=pa, minlength=px.size)
         extra = 1.0 if kind == "mbgnbd" else 0.0
@@ -612,18 +652,21 @@ class _ChurnBase:
     def _terms(self, g):
         rows, u, wu, p, wp = g
         c = (u[None, :, None] / (self.alpha + self.pT[rows])[:, None, None]) * p[None, None, :] * self.within
-        A = self.ppa[rows][:, None, None] * (wu[:, None] * wp[None, :])[None, :, :]
-        A, c = A.ravel(), c.ravel()
-        return A, A * c, float(A.sum()), c
+        wts = np.outer(wu, wp).ravel()  # rate x drop-out node weights
+        ppa = self.ppa[rows]
+        return ppa, wts, float(ppa.sum() * wts.sum()), c.reshape(rows.size, -1)
 
     def __call__(self, k: float) -> tuple[float, float]:
         """``(churn(k), d churn / dk)``."""
         val = der = 0.0
         for t in self.cache if self.cache is not None else map(self._terms, self.groups):
-            A, Ac, Asum, c = t
-            e = np.exp(-k * c)
-            val += Asum - float(np.sum(A * e))  # element-wise sums: no BLAS threads to wake on a busy machine
-            der += float(np.sum(Ac * e))
+            ppa, wts, Asum, c = t
+            e = np.multiply(c, -k)
+            np.exp(e, out=e)
+            # sums over nodes by einsum, then over histories: no BLAS threads to wake on a busy machine
+            val += Asum - float(np.dot(ppa, np.einsum("ij,j->i", e, wts)))
+            e *= c
+            der += float(np.dot(ppa, np.einsum("ij,j->i", e, wts)))
         return val / self.pa_total, der / self.pa_total
 
 
@@ -642,8 +685,21 @@ def base_churn_rate(
     """
     within = check_nonneg("within", within)
     k = check_nonneg("dropout_scale", dropout_scale)
-    kind, xu, txu, Tu, pa = _alive_base(model, frequency, recency, T)
-    return _base_churn(model, kind, xu, txu, Tu, pa, within, k)
+    x, tx, TT = check_rfm(frequency, recency, T)
+    memo_key = (
+        "churn",
+        _kind(model),
+        model.theta.tobytes(),
+        compress_histories(x, tx, TT, with_key=True)[3],
+        within,
+        k,
+    )
+    if memo_key not in _RESULTS:
+        kind, xu, txu, Tu, pa = _alive_base(model, x, tx, TT)
+        _RESULTS[memo_key] = _base_churn(model, kind, xu, txu, Tu, pa, within, k)
+        while len(_RESULTS) > RESULTS_KEPT:
+            _RESULTS.popitem(last=False)
+    return _RESULTS[memo_key]
 
 
 def dropout_scale_for_churn_cut(model: Any, frequency: Any, recency: Any, T: Any, cut: float, within: float) -> float:
@@ -737,3 +793,77 @@ def delta_method(
         g[i] = (fun(up) - fun(dn)) / (2 * h)
     var = float(g @ C @ g)
     return val, math.sqrt(max(var, 0.0))
+
+
+# =========================================================================== AUC of a churn score
+def _rank_codes(labels: np.ndarray, score: Any) -> tuple[np.ndarray, int]:
+    """Per unit ``2 * (dense rank of its score) + label`` (int32 where it fits), and the number of distinct scores."""
+    s = as_1d("scores", score)
+    if s.size != labels.size:
+        raise ValueError(f"scores: length {s.size:,} does not match labels (length {labels.size:,})")
+    uniq, rank = np.unique(s, return_inverse=True)
+    dtype = np.int32 if 2 * uniq.size < 2**31 else np.int64
+    return (2 * rank.astype(dtype) + labels.astype(dtype)).astype(dtype), uniq.size
+
+
+def _auc_from_counts(counts: np.ndarray) -> float:
+    """AUC from interleaved (negatives, positives) integer counts per score rank, ascending.
+
+    ``sum_g pos_g (2 negatives below g + neg_g) / (2 n_pos n_neg)`` in exact integer arithmetic.
+    """
+    neg, pos = counts[0::2], counts[1::2]
+    n_pos, n_neg = int(pos.sum()), int(neg.sum())
+    if n_pos == 0 or n_neg == 0:
+        return math.nan
+    twice_below = np.cumsum(neg)
+    twice_below *= 2
+    twice_below -= neg  # twice the negatives with a lower score, ties counted one half
+    return int(np.dot(pos, twice_below)) / (2 * n_pos * n_neg)
+
+
+def _labels(labels: Any) -> np.ndarray:
+    y = np.asarray(labels)
+    if y.ndim != 1 or y.size < 2:
+        raise ValueError("labels: must be a 1-D array of at least 2 units")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("labels: must be 0/1 or booleans")
+    return y.astype(np.int64)
+
+
+def auc(labels: Any, score: Any) -> float:
+    """Area under the ROC curve of ``score`` for binary ``labels`` (1 = the event, e.g. churned).
+
+    The Mann-Whitney form: the chance that a random positive scores above a random negative,
+    ties counted one half; equal to ``sklearn.metrics.roc_auc_score(labels, score)`` (NaN when one
+    class is empty). One ``unique`` and one ``bincount``.
+    """
+    y = _labels(labels)
+    codes, k = _rank_codes(y, score)
+    return _auc_from_counts(np.bincount(codes, minlength=2 * k))
+
+
+def bootstrap_auc(labels: Any, scores: list, n_boot: int = 200, seed: Any = 0) -> tuple[np.ndarray, np.ndarray]:
+    """AUC of each score in ``scores`` and their customer-bootstrap draws (paired: one resample for all).
+
+    Resample ``j`` is ``rng.integers(0, n, n)`` from ``numpy.random.default_rng(seed)``, drawn in
+    order, so the draws are those of a loop calling ``roc_auc_score(labels[i], score[i])`` per
+    resample. Each score's ranks are computed once; a resample is then one gather of the units'
+    (rank, label) codes and one ``bincount``, instead of a sort.
+
+    Returns:
+        ``(estimates, draws)``: ``estimates`` has one AUC per score, ``draws`` is ``(n_boot, len(scores))``.
+    """
+    y = _labels(labels)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot: must be a whole number >= 1 (got {n_boot!r})")
+    ranked = [_rank_codes(y, s) for s in scores]
+    est = np.array([_auc_from_counts(np.bincount(c, minlength=2 * k)) for c, k in ranked])
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n = y.size
+    draws = np.empty((int(n_boot), len(ranked)))
+    buf = [np.empty(n, dtype=c.dtype) for c, _ in ranked]
+    for j in range(int(n_boot)):
+        i = rng.integers(0, n, n)
+        for s, (c, k) in enumerate(ranked):
+            draws[j, s] = _auc_from_counts(np.bincount(np.take(c, i, out=buf[s]), minlength=2 * k))
+    return est, draws

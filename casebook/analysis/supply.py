@@ -58,7 +58,15 @@ def bootstrap_ratio_ci(
     b = np.asarray(den, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or a.size < 2:
         raise ValueError("num and den must be 1-d arrays of the same length (>= 2)")
-    iv = intervals.bootstrap(np.column_stack([a, b]), lambda m: m[:, 0].sum() / m[:, 1].sum(), n_boot, seed, level)
+    # each unit as one complex number num + i den: a resample is one contiguous 1-D gather and one sum
+    # (both parts at once), several times faster than gathering rows of a two-column array; same draws
+    z = a + 1j * b
+
+    def ratio(v: np.ndarray) -> float:
+        s = v.sum()
+        return s.real / s.imag
+
+    iv = intervals.bootstrap(z, ratio, n_boot, seed, level)
     return float(iv.estimate), float(iv.low), float(iv.high)
 
 
