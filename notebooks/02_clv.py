@@ -24,7 +24,6 @@ data_dir: str = "../data"  # where generated worlds are cached (relative to note
 results_path: str = "../build/results/02_clv.json"  # where this chapter writes its results records
 
 # %%
-import ctypes
 import math
 import platform
 import warnings
@@ -33,7 +32,6 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import scipy
 import seaborn as sns
 import sklearn
@@ -66,14 +64,6 @@ def fit_noting_warnings(fit, *args):
     return result
 
 
-# memory at lecture size (a million customers place 5.5 M orders): tables are read through Arrow, whose own pool
-# keeps freed memory, so use the system allocator; and on Linux (glibc) arrays of 16 MB or more (order-level
-# columns) always get their own pages, which go back to the system when the array is deleted
-pa.set_memory_pool(pa.system_memory_pool())
-try:
-    ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 24)  # -3 = M_MMAP_THRESHOLD
-except (OSError, AttributeError):  # not glibc (macOS, Windows): the default allocator
-    pass
 world = synthetic.load(scenario=scenario, seed=seed, n_customers=n_customers, overrides=overrides, data_dir=data_dir)
 # only the columns this chapter reads: at 1,000,000 customers the orders table has 5.5 M rows
 orders = world.table("orders", columns=["customer_id", "order_date", "revenue"])

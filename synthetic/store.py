@@ -384,6 +384,34 @@ def _write_duckdb(folder: Path) -> None:
         con.close()
 
 
+_LEAN = [False]
+
+
+def return_freed_memory() -> None:
+    """Make memory freed by deleted tables go back to the system (once per process; :meth:`World.table` and :meth:`World.connect` call it).
+
+    At a million customers a chapter reads order-level columns of 5.5 M rows. Arrow's own
+    memory pool keeps what a converted table freed, and glibc keeps freed heap below its
+    mmap threshold, so a kernel's resident memory only grows. This switches Arrow to the
+    system allocator and (on Linux with glibc) gives every array of 16 MB or more its own
+    pages, which return to the system when the array is deleted. Elsewhere only the Arrow
+    setting applies. Measured in chapter 02 at 1,000,000 customers: 2.9 -> 1.45 GB peak with
+    its other changes; a lower threshold (1 MB) saves a little more memory for 25 % more time.
+    """
+    if _LEAN[0]:
+        return
+    _LEAN[0] = True
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 24)  # -3 = M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc (macOS, Windows)
+        pass
+
+
 class World:
     """A generated world on disk: tables as pandas DataFrames, SQL through DuckDB.
 
@@ -408,6 +436,7 @@ class World:
             raise ParameterError("table", f"unknown table {name!r}; allowed: {', '.join(TABLES)}")
         import pyarrow.parquet as pq
 
+        return_freed_memory()
         # dates as datetime64 (pandas 3 would otherwise give Python date objects); one column per block and
         # the Arrow buffers released as they are converted: the same frame, at about half the peak memory
         return pq.read_table(self.path / name, columns=columns).to_pandas(
@@ -421,6 +450,7 @@ class World:
         """A read-only DuckDB connection to ``world.duckdb`` (paths resolved against the folder)."""
         import duckdb
 
+        return_freed_memory()
         if self._con is None:
             self._con = duckdb.connect(str(self.path / "world.duckdb"), read_only=True)
             self._con.execute(f"SET file_search_path = '{self.path}'")
