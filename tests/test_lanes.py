@@ -108,3 +108,53 @@ def test_measured_peaks_need_every_chapter_at_that_size(tmp_path):
     assert lanes.measured_peaks(path, 1000, ["00_a", "02_c"]) == {}  # a chapter never measured
     assert lanes.measured_peaks(tmp_path / "none.json", 1000, ["00_a"]) == {}
     assert lanes.estimated_peak_bytes(1000) == lanes.FIXED_BYTES + lanes.BYTES_PER_CUSTOMER * 1000
+
+
+def test_run_in_lanes_keeps_running_chapters_under_the_memory_budget():
+    import threading
+    import time
+
+    from casebook.book.lanes import run_in_lanes
+
+    peaks = [2.0, 2.1, 0.7, 1.4, 0.8]
+    running: dict[int, float] = {}
+    worst = [0.0]
+    lock = threading.Lock()
+
+    def job(i):
+        def run():
+            with lock:
+                running[i] = peaks[i]
+                worst[0] = max(worst[0], sum(running.values()))
+            time.sleep(0.05 + 0.02 * i)
+            with lock:
+                running.pop(i)
+            return i
+
+        return run
+
+    done = []
+    out = run_in_lanes([job(i) for i in range(5)], 2, lambda i, r: done.append(i), peaks=peaks, budget=2.8)
+    assert out == list(range(5)) and sorted(done) == list(range(5))
+    assert worst[0] <= 2.8  # two large chapters never overlap; small ones slip in beside them
+    # without a budget two lanes run side by side in order
+    worst[0] = 0.0
+    run_in_lanes([job(i) for i in range(5)], 2, lambda i, r: None)
+    assert worst[0] > 2.8
+
+
+def test_run_in_lanes_reraises_a_failed_job_after_the_running_ones_finish():
+    from casebook.book.lanes import run_in_lanes
+
+    def bad():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        run_in_lanes([bad, lambda: 1, lambda: 2], 2, lambda i, r: None, peaks=[1, 1, 1], budget=5)
+
+
+def test_memory_option_is_checked_before_any_work():
+    from casebook.book.build import UsageError, plan_build
+
+    with pytest.raises(UsageError, match="--memory"):
+        plan_build(memory_gb=0.1)

@@ -328,6 +328,7 @@ class BuildPlan:
     lanes: int | str = "auto"  # chapters executed at once (see casebook.book.lanes.choose_lanes)
     pdf: bool = True  # print PDF handouts at the end (casebook/book/pdf.py); --no-pdf turns it off
     student: str | None = None  # casebook build --student ID: that student's world and edition
+    memory_gb: float | None = None  # --memory: the chapters' kernels together stay under this (GB)
 
     def path(self, key: str, chapter: Chapter | None = None, suffix: str = "") -> Path:
         """Output path of a :data:`LAYOUT` entry (per chapter if ``chapter`` is given)."""
@@ -362,14 +363,21 @@ def plan_build(
     lanes: int | str = "auto",
     pdf: bool = True,
     student: str | None = None,
+    memory_gb: float | None = None,
 ) -> BuildPlan:
     """Check every input and decide each chapter's parameters, before any work.
 
     ``data_dir`` defaults to ``data/`` beside the notebooks folder (the repo's
     git-ignored ``data/``), shared by every build and by the notebooks run by hand.
     ``lanes``: chapters executed at once (a number from 1 to 8, or ``"auto"``: one per core
-    while memory allows). Raises :class:`UsageError` naming the bad option.
+    while memory allows). ``memory_gb``: the chapters running at once keep their expected
+    kernel peaks together under this many GB (a chapter larger than that runs alone).
+    Raises :class:`UsageError` naming the bad option.
     """
+    if memory_gb is not None and (
+        isinstance(memory_gb, bool) or not isinstance(memory_gb, (int, float)) or not 0.5 <= memory_gb <= 1024
+    ):
+        raise UsageError("--memory", f"must be a number of GB from 0.5 to 1024 (got {memory_gb!r})")
     if lanes != "auto" and (isinstance(lanes, bool) or not isinstance(lanes, int) or not 1 <= lanes <= 8):
         raise UsageError("--lanes", f"must be 'auto' or a whole number from 1 to 8 (got {lanes!r})")
     set_values = parse_set(sets)
@@ -439,6 +447,7 @@ def plan_build(
         lanes=lanes,
         pdf=pdf,
         student=student,
+        memory_gb=None if memory_gb is None else float(memory_gb),
     )
 
 
@@ -959,10 +968,18 @@ def _run_build_into(
     # peaks measured by the last build of this site at this size, if it ran every one of these chapters
     measured = measured_peaks((site_dir or out) / LAYOUT["manifest"], n_max, [cp.chapter.name for cp in plan.chapters])
     n_lanes = choose_lanes(plan.lanes, n_max, len(plan.chapters), measured)
+    # each chapter's expected kernel peak: its own last measurement at this size (+15 %), else the estimate
+    peaks = [
+        1.15 * measured[cp.chapter.name] if measured else estimated_peak_bytes(n_max, None) for cp in plan.chapters
+    ]
+    budget = None if plan.memory_gb is None else plan.memory_gb * 1e9
     if n_lanes > 1:
         per = estimated_peak_bytes(n_max, measured) / 1e9
         basis = "largest peak of the last build, +15 %" if measured else "estimated"
-        say(f"running {len(plan.chapters)} chapters in {n_lanes} lanes (memory per chapter {per:.1f} GB, {basis})")
+        say(
+            f"running {len(plan.chapters)} chapters in {n_lanes} lanes (memory per chapter {per:.1f} GB, {basis})"
+            + (f", kernels together under {plan.memory_gb:g} GB" if budget else "")
+        )
 
     def job(cp: ChapterPlan) -> Callable[[], tuple[str, float, float | None]]:
         def run() -> tuple[str, float, float | None]:
@@ -996,7 +1013,7 @@ def _run_build_into(
 
     t_chapters = time.time()
     with kernel_threads_env(max(1, (os.cpu_count() or 1) // n_lanes)):
-        runs = run_in_lanes([job(cp) for cp in plan.chapters], n_lanes, executed)
+        runs = run_in_lanes([job(cp) for cp in plan.chapters], n_lanes, executed, peaks=peaks, budget=budget)
     bar.close()
     stages["chapters"] = time.time() - t_chapters
     t_render = time.time()

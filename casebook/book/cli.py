@@ -128,6 +128,15 @@ def make_parser() -> argparse.ArgumentParser:
         help="chapters run at once, 1 to 8, or 'auto': one per core while memory allows (default: auto)",
     )
     b.add_argument(
+        "--memory",
+        type=float,
+        default=None,
+        metavar="GB",
+        help="keep the chapters that run at once under this much memory together (their kernels' peaks, "
+        "measured by the last build at this size, else estimated); a larger chapter runs alone (default: no limit "
+        "beyond what lanes='auto' allows)",
+    )
+    b.add_argument(
         "--student",
         metavar="ID",
         help="build one student's edition: the seed comes from the id (any text; default --out build/students/<id>)",
@@ -227,6 +236,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             only=args.only,
             data_dir=args.data_dir,
             lanes=args.lanes,
+            memory_gb=args.memory,
             pdf=not args.no_pdf,
             student=args.student,
         )

@@ -23,7 +23,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -201,23 +201,68 @@ def choose_lanes(
     return max(1, min(by_cores, by_memory, n_chapters))
 
 
-def run_in_lanes(jobs: Sequence[Callable[[], Any]], lanes: int, on_done: Callable[[int, Any], None]) -> list[Any]:
-    """Run ``jobs`` (thread-safe callables that start their own processes) ``lanes`` at a time, in order of submission.
+def run_in_lanes(
+    jobs: Sequence[Callable[[], Any]],
+    lanes: int,
+    on_done: Callable[[int, Any], None],
+    peaks: Sequence[float] | None = None,
+    budget: float | None = None,
+) -> list[Any]:
+    """Run ``jobs`` (thread-safe callables that start their own processes) ``lanes`` at a time.
 
+    Without a memory ``budget`` they start in order of submission. With one (bytes, for the
+    chapters' kernels together) and each job's expected peak in ``peaks``, a free lane takes
+    the first waiting job whose peak fits beside those running; a job that fits nowhere runs
+    alone. So a small chapter slips in beside a large one, and two large ones never overlap.
     ``on_done(i, result)`` is called as each finishes; results come back in job order.
     """
+    import threading
+
     results: list[Any] = [None] * len(jobs)
     if lanes <= 1:
         for i, job in enumerate(jobs):
             results[i] = job()
             on_done(i, results[i])
         return results
-    with ThreadPoolExecutor(lanes) as ex:
-        futures = {ex.submit(job): i for i, job in enumerate(jobs)}
-        from concurrent.futures import as_completed
+    need = [0.0] * len(jobs) if peaks is None or budget is None else [float(p) for p in peaks]
+    cap = float("inf") if budget is None else float(budget)
+    waiting = list(range(len(jobs)))
+    running: dict[int, float] = {}
+    done = threading.Condition()
+    errors: list[BaseException] = []
 
-        for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = fut.result()
-            on_done(i, results[i])
+    def worker(i: int) -> None:
+        try:
+            results[i] = jobs[i]()
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+        with done:
+            running.pop(i)
+            done.notify_all()
+
+    threads = []
+    with done:
+        while waiting or running:
+            pick = None
+            if len(running) < lanes and not errors:
+                used = sum(running.values())
+                pick = next((i for i in waiting if not running or used + need[i] <= cap), None)
+            if pick is None:
+                finished = set(running)
+                done.wait()
+                for i in finished - set(running):
+                    if not errors:
+                        on_done(i, results[i])
+                if errors and not running:
+                    raise errors[0]
+                continue
+            waiting.remove(pick)
+            running[pick] = need[pick]
+            t = threading.Thread(target=worker, args=(pick,), daemon=True)
+            threads.append(t)
+            t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
     return results
