@@ -110,7 +110,7 @@ for name, rows in [
 
 # %%
 reg = outsourcing.regimes(tickets)  # switch, crisis and recovery dates from the tickets
-vendor_tix = tickets[tickets["handler"] == "vendor"]
+vendor_tix = tickets.loc[tickets["handler"] == "vendor", ["segment", "opened_date"]]
 switch, switch_month, outsourced = reg.switch, reg.switch_month, reg.outsourced
 last_day = tickets["opened_date"].max()
 returned = sorted(set(vendor_tix["segment"]) - set(outsourced))
@@ -126,7 +126,10 @@ public_events = {
     "Direct2Dell blog": pd.Timestamp("2006-07-10"),
 }
 
-post_out = tickets[(tickets["opened_date"] >= switch) & tickets["segment"].isin(outsourced)]
+OPS_COLUMNS = ["ticket_id", "opened_date", "handler", "wait_minutes", "transfers", "resolved_first_contact", "csat"]
+post_out = tickets.loc[
+    (tickets["opened_date"] >= switch) & tickets["segment"].isin(outsourced), [*OPS_COLUMNS, "cost_usd"]
+]
 k_vendor, n_out = int((post_out["handler"] == "vendor").sum()), len(post_out)
 _, lo, hi = intervals.wilson(k_vendor, n_out)
 print(f"first vendor-handled ticket: {switch:%Y-%m-%d}")
@@ -163,8 +166,9 @@ records.append(
 
 # %%
 by_month = (
-    tickets.assign(month=tickets["opened_date"].dt.to_period("M"), vendor=tickets["handler"] == "vendor")
-    .groupby(["month", "segment"], sort=True)["vendor"]
+    (tickets["handler"] == "vendor")
+    .rename("vendor")
+    .groupby([tickets["opened_date"].dt.to_period("M").rename("month"), tickets["segment"]], sort=True)
     .mean()
     .unstack("segment")
 )
@@ -253,8 +257,8 @@ display(
 
 # %%
 ops = (
-    tickets.assign(quarter=tickets["opened_date"].dt.to_period("Q"))
-    .groupby(["quarter", "handler"], sort=True)
+    tickets[OPS_COLUMNS + ["cost_usd"]]
+    .groupby([tickets["opened_date"].dt.to_period("Q").rename("quarter"), "handler"], sort=True)
     .agg(
         wait_median=("wait_minutes", "median"),
         transfers=("transfers", "mean"),
@@ -1216,8 +1220,8 @@ plt.show()
 # the two groups is fair.
 
 # %%
-vend = post_out[post_out["handler"] == "vendor"]
-inh = post_out[post_out["handler"] == "in_house"]
+vend = post_out.loc[post_out["handler"] == "vendor", ["cost_usd", "csat"]]
+inh = post_out.loc[post_out["handler"] == "in_house", ["cost_usd", "csat"]]
 saving = inh["cost_usd"].mean() - vend["cost_usd"].mean()
 saving_se = np.hypot(inh["cost_usd"].sem(), vend["cost_usd"].sem())
 bad_v, bad_i = (vend["csat"] <= 2).mean(), (inh["csat"] <= 2).mean()
@@ -1694,9 +1698,10 @@ def story(tk, sv, cp, mk):
     rg = outsourcing.regimes(tk)
     ef = outsourcing.satisfaction_effects(sv, rg)
     mo = (
-        tk.assign(c=tk["ticket_id"].isin(cp["ticket_id"]))
+        tk["ticket_id"]
+        .isin(cp["ticket_id"])
         .groupby(tk["opened_date"].dt.to_period("M"), sort=True)
-        .agg(n=("ticket_id", "size"), k=("c", "sum"))
+        .agg(n="size", k="sum")
     )
     mo = mo[mo.index <= cutoff]
     cr = causal.rate_change(mo["k"], mo["n"], mo.index >= rg.switch_month)

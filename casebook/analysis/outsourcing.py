@@ -75,7 +75,7 @@ def regimes(tickets: pd.DataFrame, jump: float = 1.4) -> Regimes:
     for col in ("opened_date", "handler", "wait_minutes", "segment"):
         if col not in tickets.columns:
             raise ValueError(f"tickets: column {col!r} is missing")
-    vt = tickets[tickets["handler"] == "vendor"]
+    vt = tickets.loc[tickets["handler"] == "vendor", ["opened_date", "wait_minutes", "segment"]]
     if vt.empty:
         raise ValueError("tickets: no vendor-handled ticket, so there is no switch to date")
     switch = vt["opened_date"].min()
