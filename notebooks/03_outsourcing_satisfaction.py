@@ -1081,7 +1081,7 @@ ax.axvline(effect_planted, color=theme.PALETTE["planted"], lw=2.5, label=f"plant
 ax.axvline(0, color="black", lw=1)
 ax.set_yticks(yy, forest_df.index)
 ax.set(title="The switch's effect on the firm's index, by design", xlabel="index points (firm-wide)")
-ax.legend(loc="lower right")
+ax.legend(loc="upper right", framealpha=0.95)
 theme.source_note(ax)
 plt.show()
 records.append(
