@@ -198,6 +198,10 @@ display(
 # 5 orders and 3 tickets becomes 15 rows, and every sum is inflated (the *fan-out* trap, measured below).
 # We keep its result as a temporary table: a SQL *view* would re-run every aggregate each time a later query
 # reads it, a table is computed once (DuckDB keeps it in memory until the connection closes).
+#
+# Each pandas twin reads only the columns and rows it needs (`pd.read_parquet(..., filters=...)` pushes the row
+# filter into the Parquet scan). Above 200,000 customers the twins run on the first 200,000 customers only, and are
+# compared with SQL run on those same customers; the SQL tables and figures always cover every customer.
 
 # %%
 CUSTOMER_360 = """
@@ -225,16 +229,38 @@ left join c using (customer_id) left join p using (customer_id)
 """
 con.execute(CUSTOMER_360)
 c360 = con.execute("select * from customer_360 order by customer_id").df()
+naive = con.execute("select sum(o.revenue) from orders o left join support_tickets t using (customer_id)").fetchone()[0]
+true_rev = con.execute("select sum(revenue) from orders").fetchone()[0]
 
-# the same view in pandas: read only the columns it needs, aggregate per customer, then merge
-customers = world.table(
+# the same view in pandas: read only the columns (and rows) it needs, aggregate per customer, then merge. Above
+# PANDAS_CUSTOMERS customers the pandas twins run on the first PANDAS_CUSTOMERS customers (a Parquet filter on
+# customer_id, so the other rows are never loaded) and are compared with SQL on those same customers.
+PANDAS_CUSTOMERS = 200_000
+last_id = int(c360["customer_id"].iloc[min(len(c360), PANDAS_CUSTOMERS) - 1])
+pandas_scope = (
+    ""
+    if last_id == int(c360["customer_id"].iloc[-1])
+    else f" (pandas ran on the first {PANDAS_CUSTOMERS:,} customers and is compared with SQL on the same customers)"
+)
+
+
+def read(table: str, columns: list[str], filters: list[tuple]) -> pd.DataFrame:
+    """Read ``columns`` of ``table`` from its Parquet files, only the rows that pass ``filters`` (dates as datetime64)."""
+    return pd.read_parquet(
+        world.path / table, columns=columns, filters=filters, to_pandas_kwargs={"date_as_object": False}
+    )
+
+
+first_customers = [("customer_id", "<=", last_id)]
+customers = read(
     "customers",
     ["customer_id", "company", "segment", "region", "employees", "has_premier_page", "crm_contacts_logged"],
+    first_customers,
 )
-orders = world.table("orders", ["order_id", "customer_id", "order_date", "channel", "units", "revenue"])
-tickets = world.table("support_tickets", ["ticket_id", "customer_id", "handler", "csat"])
-complaints = world.table("complaints", ["ticket_id", "customer_id", "category"])
-pipeline = world.table("sales_pipeline", ["customer_id"])
+orders = read("orders", ["order_id", "customer_id", "order_date", "channel", "units", "revenue"], first_customers)
+tickets = read("support_tickets", ["ticket_id", "customer_id", "handler", "csat"], first_customers)
+complaints = read("complaints", ["ticket_id", "customer_id", "category"], first_customers)
+pipeline = read("sales_pipeline", ["customer_id"], first_customers)
 o = (
     orders.assign(online=orders["channel"].isin(["web", "premier"]).astype(float))
     .groupby("customer_id")
@@ -253,29 +279,21 @@ t = (
     .agg(tickets=("ticket_id", "size"), mean_csat=("csat", "mean"), vendor_share=("vendor", "mean"))
 )
 c360_pd = (
-    customers[
-        [
-            "customer_id",
-            "company",
-            "segment",
-            "region",
-            "employees",
-            "has_premier_page",
-            "crm_contacts_logged",
-        ]
-    ]
-    .merge(o, on="customer_id", how="left")
+    customers.merge(o, on="customer_id", how="left")
     .merge(t, on="customer_id", how="left")
     .merge(complaints.groupby("customer_id").size().rename("complaints"), on="customer_id", how="left")
     .merge(pipeline.groupby("customer_id").size().rename("opportunities"), on="customer_id", how="left")
     .fillna({"orders": 0, "pcs": 0, "revenue": 0.0, "tickets": 0, "complaints": 0, "opportunities": 0})
     .sort_values("customer_id", ignore_index=True)
 )
+del customers, o, t, tickets, complaints, pipeline
 numeric = ["orders", "pcs", "revenue", "tickets", "mean_csat", "complaints", "opportunities"]
-same_360 = np.allclose(c360[numeric].astype(float), c360_pd[numeric].astype(float), equal_nan=True)
+c360_first = c360[c360["customer_id"] <= last_id]
+same_360 = len(c360_first) == len(c360_pd) and np.allclose(
+    c360_first[numeric].astype(float), c360_pd[numeric].astype(float), equal_nan=True
+)
+del c360_first
 
-naive = con.execute("select sum(o.revenue) from orders o left join support_tickets t using (customer_id)").fetchone()[0]
-true_rev = orders["revenue"].sum()
 top_id = int(c360.sort_values(["revenue", "customer_id"], ascending=[False, True])["customer_id"].iloc[0])
 display(
     c360.set_index("customer_id")
@@ -286,7 +304,7 @@ display(
 # %%
 display(
     Markdown(
-        f"**Reading.** The view has one row for each of the {len(c360):,} customers, and the pandas version "
+        f"**Reading.** The view has one row for each of the {len(c360):,} customers, and the pandas version{pandas_scope} "
         + ("gives the same numbers." if same_360 else "**differs** from it: look for a join that lost or doubled rows.")
         + f" Joining orders to tickets *before* aggregating would have reported revenue of USD {naive / 1e6:,.1f} M "
         f"instead of USD {true_rev / 1e6:,.1f} M ({naive / true_rev:.1f} times too much): the fan-out trap. "
@@ -308,7 +326,10 @@ top_sql = con.execute(
     """
 ).df()
 top_pd = c360_pd.sort_values(["revenue", "customer_id"], ascending=[False, True]).head(10)
-same_top = top_sql["customer_id"].tolist() == top_pd["customer_id"].tolist()
+top_sql_first = con.execute(  # the same query on the customers pandas read
+    "select customer_id from customer_360 where customer_id <= ? order by revenue desc, customer_id limit 10", [last_id]
+).df()
+same_top = top_sql_first["customer_id"].tolist() == top_pd["customer_id"].tolist()
 top_share = top_sql["revenue"].sum() / true_rev
 display(
     top_sql.style.format({"revenue": "USD {:,.0f}", "employees": "{:,}"}).set_caption(
@@ -318,7 +339,7 @@ display(
 display(
     Markdown(
         f"**Reading.** The ten largest customers ({', '.join(sorted(set(top_sql['segment'])))}) bought "
-        f"{top_share:.1%} of all revenue. SQL and pandas "
+        f"{top_share:.1%} of all revenue. SQL and pandas{pandas_scope} "
         + ("list the same ten customers in the same order." if same_top else "**disagree** on the list.")
     )
 )
@@ -346,12 +367,15 @@ asked_sql = con.execute(
     """,
     [top_id],
 ).df()
-mine = orders[orders["customer_id"] == top_id]
+mine = read("orders", ["order_id", "order_date", "units", "revenue"], [("customer_id", "==", top_id)])
 bought_pd = mine.groupby(mine["order_date"].dt.year).agg(
     orders=("order_id", "size"), pcs=("units", "sum"), revenue=("revenue", "sum")
 )
-asked_pd = tickets[tickets["customer_id"] == top_id].merge(
-    complaints[["ticket_id", "category"]], on="ticket_id", how="left"
+mine_tickets = read("support_tickets", ["ticket_id", "handler"], [("customer_id", "==", top_id)])
+asked_pd = mine_tickets.merge(
+    read("complaints", ["ticket_id", "category"], [("ticket_id", "in", mine_tickets["ticket_id"].tolist())]),
+    on="ticket_id",
+    how="left",
 )
 same_one = np.allclose(bought_sql["revenue"], bought_pd["revenue"]) and len(asked_sql) == len(asked_pd)
 display(bought_sql.style.format({"revenue": "USD {:,.0f}"}).set_caption(f"Customer {top_id}: orders per year (SQL)"))
@@ -389,7 +413,17 @@ online_pd = (
     .groupby("year")
     .agg(orders=("order_id", "size"), online_orders=("online", "sum"))
 )
-same_online = (online_pd["online_orders"].to_numpy() == online_sql["online_orders"].to_numpy()).all()
+online_sql_first = con.execute(  # the same count on the customers pandas read
+    """
+    select count(*) filter (where channel in ('web', 'premier')) as online_orders
+    from orders where customer_id <= ? group by year(order_date) order by year(order_date)
+    """,
+    [last_id],
+).df()
+same_online = len(online_pd) == len(online_sql_first) and bool(
+    (online_pd["online_orders"].to_numpy() == online_sql_first["online_orders"].to_numpy()).all()
+)
+del orders
 
 fig, ax = plt.subplots(figsize=(10, 4.8))
 ax.bar(online_sql["year"], online_sql["orders"], color="#D9D9D9", label="all orders")
@@ -416,7 +450,7 @@ display(
     Markdown(
         f"**Reading.** The online share of orders {trend}, from {first['online_share']:.1%} in {int(first['year'])} "
         f"to {last['online_share']:.1%} in {int(last['year'])}; by revenue it was {last['online_revenue_share']:.1%} in "
-        f"{int(last['year'])} (online orders are smaller than sales-rep orders). SQL and pandas "
+        f"{int(last['year'])} (online orders are smaller than sales-rep orders). SQL and pandas{pandas_scope} "
         + ("count the same online orders in every year." if same_online else "**disagree**.")
     )
 )
