@@ -41,7 +41,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import __version__
-from .lanes import chapter_worlds, choose_lanes, estimated_peak_bytes, generate_worlds, measured_peaks, run_in_lanes
+from .lanes import (
+    MEASURED_MARGIN,
+    chapter_worlds,
+    choose_lanes,
+    estimated_peak_bytes,
+    generate_worlds,
+    measured_peaks,
+    run_in_lanes,
+)
 from .usage import KernelWatch
 
 KERNEL_NAME = "python3"
@@ -968,14 +976,15 @@ def _run_build_into(
     # peaks measured by the last build of this site at this size, if it ran every one of these chapters
     measured = measured_peaks((site_dir or out) / LAYOUT["manifest"], n_max, [cp.chapter.name for cp in plan.chapters])
     n_lanes = choose_lanes(plan.lanes, n_max, len(plan.chapters), measured)
-    # each chapter's expected kernel peak: its own last measurement at this size (+15 %), else the estimate
+    # each chapter's expected kernel peak: its own last measurement at this size (+5 %), else the estimate
     peaks = [
-        1.15 * measured[cp.chapter.name] if measured else estimated_peak_bytes(n_max, None) for cp in plan.chapters
+        MEASURED_MARGIN * measured[cp.chapter.name] if measured else estimated_peak_bytes(n_max, None)
+        for cp in plan.chapters
     ]
     budget = None if plan.memory_gb is None else plan.memory_gb * 1e9
     if n_lanes > 1:
         per = estimated_peak_bytes(n_max, measured) / 1e9
-        basis = "largest peak of the last build, +15 %" if measured else "estimated"
+        basis = f"largest peak of the last build, +{MEASURED_MARGIN - 1:.0%}" if measured else "estimated"
         say(
             f"running {len(plan.chapters)} chapters in {n_lanes} lanes (memory per chapter {per:.1f} GB, {basis})"
             + (f", kernels together under {plan.memory_gb:g} GB" if budget else "")
