@@ -1173,7 +1173,9 @@ run = {c: np.zeros(n) for c in ("orders", *q_vals)}  # each customer's totals up
 run_line = np.zeros(n * n_lines)  # orders per customer and product line, to find the main line
 run_pipe = np.zeros(n)
 orders_before = []  # running order totals of past quarters (for the trailing year)
-tier_codes, active_q, key_q, qlabels = [], [], [], []
+# one column per quarter with a full trailing year, filled in place (no list of columns to stack)
+tier_codes = np.empty((n, nq - 3), np.int8)
+active_q, key_q, qlabels = np.empty((n, nq - 3), bool), np.empty((n, nq - 3), bool), []
 post_prev = np.full(n, 0.25)  # warm start: each quarter's EM starts from the last quarter's posteriors
 for q in range(nq):
     rows = slice(q_start[q], q_start[q + 1])
@@ -1209,13 +1211,10 @@ for q in range(nq):
     t = np.full(n, -1, np.int8)  # codes into STATES; -1: not yet a customer
     t[(run["orders"] > 0) & ~active] = 3
     t[a] = np.where(is_key[a], 2, np.where(fit_q.classify(), 1, 0))
-    tier_codes.append(t)
-    active_q.append(active)
-    key_q.append(is_key & active)
+    tier_codes[:, q - 3], active_q[:, q - 3], key_q[:, q - 3] = t, active, is_key & active
     qlabels.append(str(quarters[q]))
     if q >= 4:
         orders_before[q - 4] = None  # no longer needed
-tier_codes, active_q, key_q = np.column_stack(tier_codes), np.column_stack(active_q), np.column_stack(key_q)
 del q_pos, q_line, q_vals, run, run_line, orders_before
 moves = seg.migration_counts(tier_codes, STATES)
 moves_pct = 100 * moves.div(moves.sum(axis=1), axis=0)
