@@ -1670,6 +1670,8 @@ for mod in (np, pd, scipy, statsmodels, sklearn, matplotlib, sns, synthetic):
 # the exercises below load the world themselves: the chapter's customer-level tables can go
 del cust, per_cust, tickets, truth, business, large, survey, panel, g, bb, band, bought, size_rank, size_tier
 del tier_codes, active_q, key_q, lx, ly, rev, last_tier, first_active, p_alive, variety
+del price_fit, rel_fit, fit_q, post_prev, run_pipe, pipe_pos, large_grp, kflag, small, t, active, is_key, a, nord
+del rev_y, km
 
 # %% [markdown]
 # ## Exercises
