@@ -106,6 +106,7 @@ print(
 
 # %%
 cust = customers.set_index("customer_id")
+del customers  # memory: `cust` is the one customer table from here on
 cust["revenue"] = per_cust["revenue"].reindex(cust.index, fill_value=0.0)
 cust["size_class"] = np.where(cust["segment"].isin(["large_enterprise", "public_sector"]), "large", "small")
 cust["key"] = cust.index.isin(pipeline["customer_id"])
@@ -481,6 +482,7 @@ beh = world.sql("""
 """).set_index("customer_id")
 beh[["first_order", "last_order"]] = beh[["first_order", "last_order"]].astype(cust["acquisition_date"].dtype)
 cust = cust.join(beh)
+del beh  # memory: joined into `cust`
 counts = ["n_orders", "promo", "budget_cpu", "warranty_3y", "offline", "via_rep", "units", "other_line"]
 cust[counts] = cust[counts].fillna(0).astype(int)
 
@@ -571,6 +573,8 @@ price_ci = seg.bootstrap_latent_class(
     price_fit, price_ind, lambda f, w: [f.share], covariates=log_emp, n_boot=100, seed=seed
 )
 rel_share, size_link, *contact_ratios = rel_stats(rel_fit, np.ones(n))
+# memory: the indicators and their exposures are not needed after the bootstrap
+del price_ind, rel_ind, inds, ind, years_to_last, years_to_end, last_seen, first, group, known_R
 CONTACT_TERMS = (
     ("R / T, small customers", "contacts.relationship_multiplier"),
     ("large / small, T-type customers", "contacts.large_multiplier"),
@@ -863,6 +867,7 @@ def clusters_of(t):
 
 
 key_in_top = float(tier_spread.loc["key", 1]) if (rfm["tier"] == "key").any() else float("nan")
+del rfm, rfm_s, X, sample  # memory: the RFM tables are summarised
 display(
     Markdown(
         f"**Reading.** k-means on RFM finds {best_k} value-and-activity groups. Cluster 1, the one with the largest "
@@ -1057,6 +1062,7 @@ records.append(
     )
 )
 booked = cc.sum(axis=0)
+del cc, tier_cols  # memory: the bootstrap columns are summed
 print(
     f"booked cost per CRM contact (accounting input): small customers {booked[0] / booked[4]:,.1f} USD, "
     f"key accounts {booked[2] / booked[5]:,.1f} USD; cost to serve per USD of revenue: small "
@@ -1167,7 +1173,9 @@ run = {c: np.zeros(n) for c in ("orders", *q_vals)}  # each customer's totals up
 run_line = np.zeros(n * n_lines)  # orders per customer and product line, to find the main line
 run_pipe = np.zeros(n)
 orders_before = []  # running order totals of past quarters (for the trailing year)
-tier_codes, active_q, key_q, qlabels = [], [], [], []
+# one column per quarter with a full trailing year, filled in place (no list of columns to stack)
+tier_codes = np.empty((n, nq - 3), np.int8)
+active_q, key_q, qlabels = np.empty((n, nq - 3), bool), np.empty((n, nq - 3), bool), []
 post_prev = np.full(n, 0.25)  # warm start: each quarter's EM starts from the last quarter's posteriors
 for q in range(nq):
     rows = slice(q_start[q], q_start[q + 1])
@@ -1203,13 +1211,10 @@ for q in range(nq):
     t = np.full(n, -1, np.int8)  # codes into STATES; -1: not yet a customer
     t[(run["orders"] > 0) & ~active] = 3
     t[a] = np.where(is_key[a], 2, np.where(fit_q.classify(), 1, 0))
-    tier_codes.append(t)
-    active_q.append(active)
-    key_q.append(is_key & active)
+    tier_codes[:, q - 3], active_q[:, q - 3], key_q[:, q - 3] = t, active, is_key & active
     qlabels.append(str(quarters[q]))
     if q >= 4:
         orders_before[q - 4] = None  # no longer needed
-tier_codes, active_q, key_q = np.column_stack(tier_codes), np.column_stack(active_q), np.column_stack(key_q)
 del q_pos, q_line, q_vals, run, run_line, orders_before
 moves = seg.migration_counts(tier_codes, STATES)
 moves_pct = 100 * moves.div(moves.sum(axis=1), axis=0)
@@ -1343,7 +1348,7 @@ idic = pd.DataFrame(
         "Dell PCs per year": g["units"].sum() / g["years"].sum(),
     }
 ).reindex(TIERS)
-business = cust[cust["segment"] != "consumer"].copy()
+business = cust.loc[cust["segment"] != "consumer", ["employees", "units", "years"]]  # the columns used below
 business["size_band"] = pd.cut(
     business["employees"],
     [0, 10, 50, 200, 1000, 5000, np.inf],
@@ -1663,8 +1668,10 @@ print(f"python {sys.version.split()[0]}")
 for mod in (np, pd, scipy, statsmodels, sklearn, matplotlib, sns, synthetic):
     print(f"{mod.__name__} {getattr(mod, '__version__', 'n/a')}")
 # the exercises below load the world themselves: the chapter's customer-level tables can go
-del cust, customers, per_cust, beh, tickets, rfm, X, truth, business, large, survey, panel, cc, tier_cols
-del tier_codes, active_q, key_q, rel_ind, price_ind, lx, ly
+del cust, per_cust, tickets, truth, business, large, survey, panel, g, bb, band, bought, size_rank, size_tier
+del tier_codes, active_q, key_q, lx, ly, rev, last_tier, first_active, p_alive, variety
+del price_fit, rel_fit, fit_q, post_prev, run_pipe, pipe_pos, large_grp, kflag, small, t, active, is_key, a, nord
+del rev_y, km
 
 # %% [markdown]
 # ## Exercises
