@@ -962,7 +962,7 @@ def _run_build_into(
 
     renderer = render.Renderer(assets_href="../assets")
     names = [cp.chapter for cp in plan.chapters]
-    results: list[ChapterResult] = []
+    results: list[ChapterResult]
     bar = tqdm(
         total=len(plan.chapters),
         desc="chapters",
@@ -990,12 +990,14 @@ def _run_build_into(
             + (f", kernels together under {plan.memory_gb:g} GB" if budget else "")
         )
 
-    def job(cp: ChapterPlan) -> Callable[[], tuple[str, float, float | None]]:
-        def run() -> tuple[str, float, float | None]:
+    render_lock = threading.Lock()  # one chapter renders at a time (shared nbconvert exporters)
+
+    def job(i: int, cp: ChapterPlan) -> Callable[[], ChapterResult]:
+        def run() -> ChapterResult:
             t0 = time.time()
             plan.path("results", cp.chapter, ".json").unlink(missing_ok=True)
             if cp.problem:
-                return cp.problem, 0.0, None
+                return finish(i, cp, (cp.problem, 0.0, None))
             cell_bar = (
                 {
                     "desc": f"  {cp.chapter.name}",
@@ -1012,7 +1014,8 @@ def _run_build_into(
             failure = execute_notebook(
                 cp.chapter.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar, cwd=plan.out_dir, watch=watch
             )
-            return (failure.line() if failure else ""), time.time() - t0, watch.peak_mb
+            # render this chapter now, while the other lane's kernel still runs (the core would idle)
+            return finish(i, cp, ((failure.line() if failure else ""), time.time() - t0, watch.peak_mb))
 
         return run
 
@@ -1020,18 +1023,13 @@ def _run_build_into(
         bar.set_postfix_str(plan.chapters[i].chapter.name)
         bar.update(1)
 
-    t_chapters = time.time()
-    with kernel_threads_env(max(1, (os.cpu_count() or 1) // n_lanes)):
-        runs = run_in_lanes([job(cp) for cp in plan.chapters], n_lanes, executed, peaks=peaks, budget=budget)
-    bar.close()
-    stages["chapters"] = time.time() - t_chapters
-    t_render = time.time()
-    for i, cp in enumerate(plan.chapters):
+    def finish(i: int, cp: ChapterPlan, run: tuple[str, float, float | None]) -> ChapterResult:
+        """The chapter's result: its page, slides and figures rendered, its results file checked."""
         ch = cp.chapter
         t0 = time.time()
         nb_path = plan.path("notebooks", ch, ".ipynb")
         res_path = plan.path("results", ch, ".json")
-        failure_line, run_seconds, peak_mb = runs[i]
+        failure_line, run_seconds, peak_mb = run
         result = ChapterResult(
             name=ch.name,
             number=ch.number,
@@ -1045,7 +1043,8 @@ def _run_build_into(
         if nb_path.is_file() and not cp.problem:
             result.notebook = _rel(nb_path, out)
             try:
-                _render_chapter(plan, renderer, ch, nb_path, names, i, result)
+                with render_lock:
+                    _render_chapter(plan, renderer, ch, nb_path, names, i, result)
             except Exception as exc:  # a rendering bug must not hide the other chapters
                 result.status = "failed"
                 result.error = (
@@ -1059,7 +1058,16 @@ def _run_build_into(
         result.seconds = round(run_seconds + time.time() - t0, 1)
         if result.status != "ok":
             say(f"FAILED {ch.name}: {result.error}")
-        results.append(result)
+        return result
+
+    t_chapters = time.time()
+    with kernel_threads_env(max(1, (os.cpu_count() or 1) // n_lanes)):
+        results = run_in_lanes(
+            [job(i, cp) for i, cp in enumerate(plan.chapters)], n_lanes, executed, peaks=peaks, budget=budget
+        )
+    bar.close()
+    stages["chapters"] = time.time() - t_chapters  # each chapter's page, slides and figures included
+    t_render = time.time()
 
     # scorecard
     claims = scorecard.load_claims()
