@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import queue
 import re
 import shutil
 import sys
@@ -962,7 +963,6 @@ def _run_build_into(
 
     renderer = render.Renderer(assets_href="../assets")
     names = [cp.chapter for cp in plan.chapters]
-    results: list[ChapterResult]
     bar = tqdm(
         total=len(plan.chapters),
         desc="chapters",
@@ -990,14 +990,12 @@ def _run_build_into(
             + (f", kernels together under {plan.memory_gb:g} GB" if budget else "")
         )
 
-    render_lock = threading.Lock()  # one chapter renders at a time (shared nbconvert exporters)
-
-    def job(i: int, cp: ChapterPlan) -> Callable[[], ChapterResult]:
-        def run() -> ChapterResult:
+    def job(cp: ChapterPlan) -> Callable[[], tuple[str, float, float | None]]:
+        def run() -> tuple[str, float, float | None]:
             t0 = time.time()
             plan.path("results", cp.chapter, ".json").unlink(missing_ok=True)
             if cp.problem:
-                return finish(i, cp, (cp.problem, 0.0, None))
+                return cp.problem, 0.0, None
             cell_bar = (
                 {
                     "desc": f"  {cp.chapter.name}",
@@ -1014,14 +1012,24 @@ def _run_build_into(
             failure = execute_notebook(
                 cp.chapter.path, nb_path, cp.parameters, plan.settings.timeout, cell_bar, cwd=plan.out_dir, watch=watch
             )
-            # render this chapter now, while the other lane's kernel still runs (the core would idle)
-            return finish(i, cp, ((failure.line() if failure else ""), time.time() - t0, watch.peak_mb))
+            return (failure.line() if failure else ""), time.time() - t0, watch.peak_mb
 
         return run
 
-    def executed(i: int, _result: Any) -> None:
+    # a chapter is rendered (page, slides, figures) by one render thread as soon as its kernel has exited,
+    # while the lanes go on with the next chapters: rendering uses the core a waiting kernel leaves idle
+    to_render: queue.Queue = queue.Queue()
+    results: list[ChapterResult] = [None] * len(plan.chapters)  # type: ignore[list-item]
+
+    def render_worker() -> None:
+        while (item := to_render.get()) is not None:
+            i, run = item
+            results[i] = finish(i, plan.chapters[i], run)
+
+    def executed(i: int, run: Any) -> None:
         bar.set_postfix_str(plan.chapters[i].chapter.name)
         bar.update(1)
+        to_render.put((i, run))
 
     def finish(i: int, cp: ChapterPlan, run: tuple[str, float, float | None]) -> ChapterResult:
         """The chapter's result: its page, slides and figures rendered, its results file checked."""
@@ -1043,8 +1051,7 @@ def _run_build_into(
         if nb_path.is_file() and not cp.problem:
             result.notebook = _rel(nb_path, out)
             try:
-                with render_lock:
-                    _render_chapter(plan, renderer, ch, nb_path, names, i, result)
+                _render_chapter(plan, renderer, ch, nb_path, names, i, result)
             except Exception as exc:  # a rendering bug must not hide the other chapters
                 result.status = "failed"
                 result.error = (
@@ -1061,10 +1068,14 @@ def _run_build_into(
         return result
 
     t_chapters = time.time()
-    with kernel_threads_env(max(1, (os.cpu_count() or 1) // n_lanes)):
-        results = run_in_lanes(
-            [job(i, cp) for i, cp in enumerate(plan.chapters)], n_lanes, executed, peaks=peaks, budget=budget
-        )
+    renderer_thread = threading.Thread(target=render_worker, name="render", daemon=True)
+    renderer_thread.start()
+    try:
+        with kernel_threads_env(max(1, (os.cpu_count() or 1) // n_lanes)):
+            run_in_lanes([job(cp) for cp in plan.chapters], n_lanes, executed, peaks=peaks, budget=budget)
+    finally:
+        to_render.put(None)
+        renderer_thread.join()
     bar.close()
     stages["chapters"] = time.time() - t_chapters  # each chapter's page, slides and figures included
     t_render = time.time()
