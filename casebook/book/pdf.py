@@ -98,15 +98,12 @@ def build_handouts(
     enabled: bool = True,
     log: Callable[[str], None] = print,
     timeout: float = TIMEOUT,
-    workers: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Print each chapter's page and deck under ``<out>/pdf``; return ``{chapter: {"page": ..., "slides": ...}}``.
 
     ``chapters`` are the build's chapter results (objects with ``name``, ``page`` and
     ``slides``: paths relative to ``out_dir``, or None). Each entry holds the PDF's
     path relative to ``out_dir`` and its page count (``page_pages``, ``slides_pages``).
-    ``workers`` Chromiums print at once (default: 2, or 1 on one core; each has its own
-    profile folder and takes about 1 GB, and the build prints after every kernel has exited).
     Returns ``{}`` when ``enabled`` is false or no Chromium is found (one message);
     a PDF that fails is reported and left out, never stopping the build.
     """
@@ -119,38 +116,26 @@ def build_handouts(
             "pages and slides are built as usual"
         )
         return {}
-    from concurrent.futures import ThreadPoolExecutor
-
     out = Path(out_dir).absolute()
-    tasks = [
-        (ch.name, kind, rel, out / PDF_DIR / f"{ch.name}{suffix}")
-        for ch in chapters
-        for kind, rel, suffix in (
-            ("page", getattr(ch, "page", None), ".pdf"),
-            ("slides", getattr(ch, "slides", None), ".slides.pdf"),
-        )
-        if rel
-    ]
-
-    def one(task: tuple[str, str, str, Path]) -> tuple[str, str, Path | None]:
-        name, kind, rel, dest = task
-        try:
-            print_to_pdf((out / rel).as_uri(), dest, chromium, timeout)
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            log(f"pdf: {name} {kind} failed: {type(exc).__name__}: {str(exc)[:200]}")
-            return name, kind, None
-        return name, kind, dest
-
-    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max(1, n_workers)) as ex:
-        printed = list(ex.map(one, tasks))  # in task order
     made: dict[str, dict[str, Any]] = {}
-    for name, kind, dest in printed:
-        if dest is None:
-            continue
-        entry = made.setdefault(name, {})
-        entry[kind] = dest.relative_to(out).as_posix()
-        entry[f"{kind}_pages"] = page_count(dest)
+    for ch in chapters:
+        entry: dict[str, Any] = {}
+        for kind, rel, suffix, query in (
+            ("page", getattr(ch, "page", None), ".pdf", ""),
+            ("slides", getattr(ch, "slides", None), ".slides.pdf", ""),
+        ):
+            if not rel:
+                continue
+            dest = out / PDF_DIR / f"{ch.name}{suffix}"
+            try:
+                print_to_pdf((out / rel).as_uri() + query, dest, chromium, timeout)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                log(f"pdf: {ch.name} {kind} failed: {type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            entry[kind] = dest.relative_to(out).as_posix()
+            entry[f"{kind}_pages"] = page_count(dest)
+        if entry:
+            made[ch.name] = entry
     n = sum(("page" in e) + ("slides" in e) for e in made.values())
     log(f"pdf: {n} handout(s) in {out / PDF_DIR}")
     return made
