@@ -416,16 +416,22 @@ its_ci = {  # placebo-t critical values, never inside the model's own interval
     for k in breaks
 }
 its_sw = its_ci["switch"]
-compare = pd.DataFrame(
+hac_tab = its_hac.table.set_index("name")
+
+
+def est_ci(estimate, low, high) -> str:
+    """'estimate [low, high]' in index points."""
+    return f"{estimate:+.2f} [{low:+.2f}, {high:+.2f}]"
+
+
+compare = pd.DataFrame(  # one column per way of getting the interval (fits a slide)
     {
-        f"OLS + HAC ({L} lags)": its_hac.table.set_index("name")[["estimate", "ci_low", "ci_high"]].stack(),
-        "AR(1) errors, model t": its_tab[["estimate", "ci_low", "ci_high"]].stack(),
-        "AR(1) errors, placebo t": pd.DataFrame(
-            {k: [v.estimate, v.low, v.high] for k, v in its_ci.items()}, index=["estimate", "ci_low", "ci_high"]
-        ).T.stack(),
+        f"OLS + HAC ({L} lags)": {k: est_ci(*hac_tab.loc[k, ["estimate", "ci_low", "ci_high"]]) for k in breaks},
+        "AR(1) errors, model t": {k: est_ci(*its_tab.loc[k, ["estimate", "ci_low", "ci_high"]]) for k in breaks},
+        "AR(1) errors, placebo t": {k: est_ci(v.estimate, v.low, v.high) for k, v in its_ci.items()},
     }
-).unstack()
-display(compare.style.format("{:+.2f}").set_caption("Level changes (index points) and 95 % intervals"))
+)
+display(compare.style.set_caption("Level changes (index points) and 95 % intervals"))
 q_lo, q_hi = its_cal.t_quantiles("switch")
 n_fake = int((its_cal.draws["name"] == "switch").sum())
 print(
