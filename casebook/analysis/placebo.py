@@ -99,13 +99,6 @@ class PlaceboCalibration:
             how += ", never inside the model's own interval"
         return intervals.Interval(float(estimate), low, high, f"{method}; {how}" if method else how)
 
-    def widening(self, name: str = "switch", df: float = 30, level: float = 0.95) -> float:
-        """How much wider than the model's *t* interval (``df`` degrees of freedom) the placebo one is."""
-        from scipy import stats
-
-        q_lo, q_hi = self.t_quantiles(name, level)
-        return float((q_hi - q_lo) / (2 * stats.t.ppf(0.5 + level / 2, df)))
-
 
 def _rows(unit: str, start: int, table: pd.DataFrame) -> list[dict[str, Any]]:
     return [
