@@ -70,7 +70,9 @@ def main() -> None:
     ap.add_argument("--lanes", default="2", help="chapters at once, passed to both (default 2)")
     ap.add_argument("--only", nargs="+", help="chapters to build (default: all)")
     ap.add_argument("--keep", help="write the sites under this folder instead of a temporary one")
-    ap.add_argument("--memory", help="GB the chapters' kernels may use together, passed to both (default: no limit)")
+    ap.add_argument(
+        "--memory", help="GB the chapters' kernels may use together, passed to both (default: each profile's own)"
+    )
     args = ap.parse_args()
     extra = ["--lanes", args.lanes] + (["--memory", args.memory] if args.memory else [])
     if args.data_dir:

@@ -113,7 +113,7 @@ def test_build_succeeds_and_writes_every_output(built):
 def test_build_records_each_chapter_s_wall_seconds_and_kernel_peak(built):
     out, _, _ = built
     m = json.loads((out / "build.json").read_text())
-    assert set(m["timings"]) == {"worlds", "chapters", "render", "pdf", "lanes"}
+    assert set(m["timings"]) == {"worlds", "chapters", "render", "pdf", "lanes", "memory_gb"}
     for c in m["chapters"]:
         assert c["run_seconds"] > 0
         assert 30 < c["kernel_peak_rss_mb"] < 4000  # a Python kernel: tens of MB at least

@@ -158,3 +158,46 @@ def test_memory_option_is_checked_before_any_work():
 
     with pytest.raises(UsageError, match="--memory"):
         plan_build(memory_gb=0.1)
+
+
+def test_shipped_kernel_peaks_cover_every_chapter_and_interpolate_in_customers():
+    from pathlib import Path
+
+    ref = lanes.reference_peaks()
+    chapters = {p.stem for p in (Path(__file__).parents[1] / "notebooks").glob("0*.ipynb")}
+    assert chapters <= set(ref), f"kernel_peaks.yml lacks {sorted(chapters - set(ref))}"
+    table = {"a": {1000: 100.0, 3000: 300.0}}
+    assert lanes.reference_peak_bytes("a", 2000, table) == pytest.approx(200.0)
+    assert lanes.reference_peak_bytes("a", 5000, table) == pytest.approx(500.0)  # the line goes on
+    assert lanes.reference_peak_bytes("a", 10, table) == 100.0  # never below the smallest measured
+    assert lanes.reference_peak_bytes("b", 2000, table) is None
+
+
+def test_chapter_peaks_trust_the_site_then_the_shipped_table_then_the_formula():
+    table = {"a": {1000: 100.0, 3000: 300.0}}
+    m = lanes.MEASURED_MARGIN
+    assert lanes.chapter_peaks(["a", "b"], 1000, {"a": 50.0, "b": 60.0}, table) == pytest.approx([50 * m, 60 * m])
+    assert lanes.chapter_peaks(["a", "b"], 1000, {}, table) == pytest.approx(
+        [100 * m, lanes.estimated_peak_bytes(1000)]
+    )
+
+
+def test_lecture_profile_carries_a_memory_budget_and_memory_zero_lifts_it(tmp_path):
+    from casebook.book.build import load_profiles, plan_build
+
+    assert load_profiles()["lecture"]["memory"] is not None
+    assert (
+        plan_build(profile="lecture", only=["04"], out_dir=tmp_path).memory_gb == load_profiles()["lecture"]["memory"]
+    )
+    assert plan_build(profile="lecture", only=["04"], out_dir=tmp_path, memory_gb=0).memory_gb is None
+    assert plan_build(profile="lecture", only=["04"], out_dir=tmp_path, memory_gb=5).memory_gb == 5.0
+    assert plan_build(profile="classroom", only=["04"], out_dir=tmp_path).memory_gb is None
+
+
+def test_a_profile_memory_out_of_range_is_one_clear_line(tmp_path):
+    from casebook.book.build import UsageError, plan_build
+
+    cfg = tmp_path / "p.yml"
+    cfg.write_text("lecture:\n  memory: 0.1\n")
+    with pytest.raises(UsageError, match="memory"):
+        plan_build(profile="lecture", config=cfg, only=["04"], out_dir=tmp_path)

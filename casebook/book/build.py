@@ -44,11 +44,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .. import __version__
 from .lanes import (
     MEASURED_MARGIN,
+    chapter_peaks,
     chapter_worlds,
     choose_lanes,
-    estimated_peak_bytes,
     generate_worlds,
     measured_peaks,
+    reference_peaks,
     run_in_lanes,
 )
 from .usage import KernelWatch
@@ -57,7 +58,7 @@ KERNEL_NAME = "python3"
 CHAPTER_RE = re.compile(r"^(?P<number>\d{2})_[A-Za-z0-9_-]+\.ipynb$")
 CONTRACT = ("seed", "n_customers", "scenario", "overrides", "data_dir", "results_path")
 DATA_KEYS = ("scenario", "seed", "n_customers", "overrides")
-PROFILE_KEYS = ("description", "parameters", "timeout")  # the fields of :class:`Profile`
+PROFILE_KEYS = ("description", "parameters", "timeout", "memory")  # the fields of :class:`Profile`
 DEFAULT_PROFILE = "classroom"
 
 #: Output layout, relative to the output folder.
@@ -156,17 +157,21 @@ class Profile(BaseModel):
     description: str = ""
     parameters: dict[str, Any] = Field(default_factory=dict)  # notebook parameters (overrides: {dotted.key: value})
     timeout: float | None = Field(None, gt=0, description="seconds one cell may run; null: no limit")
+    memory: float | None = Field(
+        None, ge=0.5, le=1024, description="GB the chapters' kernels may use together (--memory); null: no limit"
+    )
 
     @field_validator("description", "parameters", mode="before")
     @classmethod
     def _null_is_empty(cls, v, info):
         return ({} if info.field_name == "parameters" else "") if v is None else v
 
-    @field_validator("timeout", mode="before")
+    @field_validator("timeout", "memory", mode="before")
     @classmethod
-    def _no_bool(cls, v):
+    def _no_bool(cls, v, info):
         if isinstance(v, bool):
-            raise ValueError("must be a number of seconds > 0 or null")
+            unit = "seconds > 0" if info.field_name == "timeout" else "GB from 0.5 to 1024"
+            raise ValueError(f"must be a number of {unit} or null")
         return v
 
 
@@ -206,7 +211,7 @@ def load_profiles(config: str | os.PathLike | None = None, profile: str | None =
                 params["overrides"] = {**params["overrides"], **value}
             else:
                 params[key] = value
-        for key in ("description", "timeout"):
+        for key in ("description", "timeout", "memory"):
             if key in given:
                 base[key] = body[key]
         profiles[str(name)] = base
@@ -258,6 +263,7 @@ class Settings:
     description: str
     parameters: dict[str, Any]  # overrides flattened to dotted keys
     timeout: float | None
+    memory_gb: float | None = None  # the profile's memory budget for the kernels together (GB)
 
 
 def _flatten_overrides(value: Any, option: str) -> dict[str, Any]:
@@ -292,7 +298,11 @@ def resolve_settings(profile: str, profiles: Mapping[str, dict], sets: Mapping[s
         raise UsageError("--set", "results_path is chosen by the build (<out>/results/<chapter>.json); use --out")
     params["overrides"] = overrides
     return Settings(
-        profile=profile, description=body.get("description", ""), parameters=params, timeout=body.get("timeout")
+        profile=profile,
+        description=body.get("description", ""),
+        parameters=params,
+        timeout=body.get("timeout"),
+        memory_gb=body.get("memory"),
     )
 
 
@@ -380,13 +390,16 @@ def plan_build(
     git-ignored ``data/``), shared by every build and by the notebooks run by hand.
     ``lanes``: chapters executed at once (a number from 1 to 8, or ``"auto"``: one per core
     while memory allows). ``memory_gb``: the chapters running at once keep their expected
-    kernel peaks together under this many GB (a chapter larger than that runs alone).
+    kernel peaks together under this many GB (a chapter larger than that runs alone); None takes
+    the profile's ``memory`` (see ``profiles.yml``), 0 lifts the profile's limit.
     Raises :class:`UsageError` naming the bad option.
     """
     if memory_gb is not None and (
-        isinstance(memory_gb, bool) or not isinstance(memory_gb, (int, float)) or not 0.5 <= memory_gb <= 1024
+        isinstance(memory_gb, bool)
+        or not isinstance(memory_gb, (int, float))
+        or not (memory_gb == 0 or 0.5 <= memory_gb <= 1024)
     ):
-        raise UsageError("--memory", f"must be a number of GB from 0.5 to 1024 (got {memory_gb!r})")
+        raise UsageError("--memory", f"must be a number of GB from 0.5 to 1024, or 0 for no limit (got {memory_gb!r})")
     if lanes != "auto" and (isinstance(lanes, bool) or not isinstance(lanes, int) or not 1 <= lanes <= 8):
         raise UsageError("--lanes", f"must be 'auto' or a whole number from 1 to 8 (got {lanes!r})")
     set_values = parse_set(sets)
@@ -456,7 +469,7 @@ def plan_build(
         lanes=lanes,
         pdf=pdf,
         student=student,
-        memory_gb=None if memory_gb is None else float(memory_gb),
+        memory_gb=settings.memory_gb if memory_gb is None else (float(memory_gb) or None),
     )
 
 
@@ -975,16 +988,15 @@ def _run_build_into(
     n_max = max([cp.effective.get("n_customers", 0) for cp in plan.chapters] + [0])
     # peaks measured by the last build of this site at this size, if it ran every one of these chapters
     measured = measured_peaks((site_dir or out) / LAYOUT["manifest"], n_max, [cp.chapter.name for cp in plan.chapters])
-    n_lanes = choose_lanes(plan.lanes, n_max, len(plan.chapters), measured)
-    # each chapter's expected kernel peak: its own last measurement at this size (+5 %), else the estimate
-    peaks = [
-        MEASURED_MARGIN * measured[cp.chapter.name] if measured else estimated_peak_bytes(n_max, None)
-        for cp in plan.chapters
-    ]
+    # each chapter's expected kernel peak: this site's last measurement at this size, else the shipped
+    # measurements (kernel_peaks.yml, linear in customers), else the formula; measurements +5 %
+    peaks = chapter_peaks([cp.chapter.name for cp in plan.chapters], n_max, measured, reference_peaks())
+    n_lanes = choose_lanes(plan.lanes, n_max, len(plan.chapters), measured, peaks)
     budget = None if plan.memory_gb is None else plan.memory_gb * 1e9
     if n_lanes > 1:
-        per = estimated_peak_bytes(n_max, measured) / 1e9
-        basis = f"largest peak of the last build, +{MEASURED_MARGIN - 1:.0%}" if measured else "estimated"
+        per = max(peaks) / 1e9
+        basis = "this site's last build" if measured else "kernel_peaks.yml or estimated"
+        basis = f"largest peak, {basis}, +{MEASURED_MARGIN - 1:.0%}"
         say(
             f"running {len(plan.chapters)} chapters in {n_lanes} lanes (memory per chapter {per:.1f} GB, {basis})"
             + (f", kernels together under {plan.memory_gb:g} GB" if budget else "")
@@ -1145,7 +1157,7 @@ def _run_build_into(
         "failed": [{"chapter": r.name, "error": r.error} for r in results if r.status != "ok"],
         "missing_claims": {r.name: r.missing_claims for r in results if r.missing_claims},
         # wall seconds of each stage (worlds, chapters, render, pdf) and how many chapters ran at once
-        "timings": {k: round(v, 1) for k, v in stages.items()} | {"lanes": n_lanes},
+        "timings": {k: round(v, 1) for k, v in stages.items()} | {"lanes": n_lanes, "memory_gb": plan.memory_gb},
     }
     render.write_atomic(
         out / LAYOUT["manifest"], json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n"

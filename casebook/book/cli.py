@@ -32,7 +32,8 @@ def _profiles_help() -> str:
     lines = []
     for name, body in profiles.items():
         params = ", ".join(f"{k}={v}" for k, v in body["parameters"].items()) or "notebook defaults"
-        lines.append(f"  {name:<10} {body['description']} [{params}]")
+        memory = f", kernels under {body['memory']:g} GB" if body.get("memory") else ""
+        lines.append(f"  {name:<10} {body['description']} [{params}{memory}]")
     return "\n".join(lines)
 
 
@@ -44,7 +45,7 @@ parameters: the notebooks' own defaults < --profile < --config < --set.
   --set seed=3   --set n_customers=20000   --set scenario=history
   --set overrides.outsourcing.satisfaction_effect=0   (any synthetic scenario key)
   --config FILE: YAML with profiles in the format of casebook/book/profiles.yml, or one
-  profile body (parameters:, timeout:, description:) laid over --profile.
+  profile body (parameters:, timeout:, memory:, description:) laid over --profile.
 
 output (under --out, default build/; open index.html):
   index.html              links to every page, deck and the scorecard; profile and seed
@@ -132,9 +133,9 @@ def make_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="GB",
-        help="keep the chapters that run at once under this much memory together (their kernels' peaks, "
-        "measured by the last build at this size, else estimated); a larger chapter runs alone (default: no limit "
-        "beyond what lanes='auto' allows)",
+        help="keep the chapters that run at once under this much memory together (their kernels' peaks: "
+        "the site's last build at this size, else casebook/book/kernel_peaks.yml); a chapter that fits beside "
+        "none runs alone; 0 = no limit (default: the profile's 'memory:', listed below)",
     )
     b.add_argument(
         "--student",

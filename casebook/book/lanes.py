@@ -141,12 +141,12 @@ def generate_worlds(
     return len(calls)
 
 
-#: a chapter kernel's peak without a measurement: ~0.4 GB fixed plus ~3 KB per customer (the largest
+#: a chapter kernel's peak with no measurement at all: ~0.4 GB fixed plus ~3 KB per customer (the largest
 #: chapter, 01, measured at 20,000-1,000,000 customers before issue 19; a safe upper bound)
 FIXED_BYTES, BYTES_PER_CUSTOMER = 0.4e9, 3_000.0
 
 
-#: factor on a chapter's peak measured by the last build at the same size
+#: factor on a chapter's peak measured at the same size (by the last build, or in ``kernel_peaks.yml``)
 MEASURED_MARGIN = 1.05
 
 
@@ -160,6 +160,56 @@ def estimated_peak_bytes(n_customers: int, measured: Mapping[str, float] | None 
     if measured:
         return MEASURED_MARGIN * max(measured.values())
     return FIXED_BYTES + BYTES_PER_CUSTOMER * n_customers
+
+
+def reference_peaks() -> dict[str, dict[int, float]]:
+    """Kernel peaks (bytes) shipped in ``casebook/book/kernel_peaks.yml``: {chapter: {customers: bytes}}."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("casebook.book").joinpath("kernel_peaks.yml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    return {str(ch): {int(n): float(mb) * 2**20 for n, mb in sizes.items()} for ch, sizes in data["chapters"].items()}
+
+
+def reference_peak_bytes(chapter: str, n_customers: int, reference: Mapping[str, Mapping[int, float]]) -> float | None:
+    """``chapter``'s kernel peak at ``n_customers`` from the shipped measurements, or None if it has none.
+
+    Linear in the number of customers between the measured sizes; beyond the largest, the line
+    through the two largest continues; below the smallest, the smallest measurement holds.
+    """
+    sizes = reference.get(chapter)
+    if not sizes:
+        return None
+    ns = sorted(sizes)
+    if n_customers <= ns[0] or len(ns) == 1:
+        return sizes[ns[0]] if n_customers <= ns[0] else sizes[ns[0]] * n_customers / ns[0]
+    k = next((i for i in range(1, len(ns)) if n_customers <= ns[i]), len(ns) - 1)
+    n0, n1 = ns[k - 1], ns[k]
+    return sizes[n0] + (sizes[n1] - sizes[n0]) * (n_customers - n0) / (n1 - n0)
+
+
+def chapter_peaks(
+    chapters: Sequence[str],
+    n_customers: int,
+    measured: Mapping[str, float] | None = None,
+    reference: Mapping[str, Mapping[int, float]] | None = None,
+) -> list[float]:
+    """Each chapter's expected kernel peak (bytes), for scheduling under a memory budget.
+
+    In order of trust: this site's last build at this size (``measured``, all chapters or none),
+    the shipped measurements (``reference``, per chapter), then the formula of
+    :func:`estimated_peak_bytes`. Measurements carry the :data:`MEASURED_MARGIN`.
+    """
+    out = []
+    for ch in chapters:
+        if measured:
+            out.append(MEASURED_MARGIN * measured[ch])
+            continue
+        ref = reference_peak_bytes(ch, n_customers, reference or {})
+        out.append(MEASURED_MARGIN * ref if ref is not None else estimated_peak_bytes(n_customers, None))
+    return out
 
 
 def measured_peaks(build_json: str | os.PathLike, n_customers: int, chapters: Iterable[str]) -> dict[str, float]:
@@ -193,16 +243,22 @@ def available_bytes() -> float:
 
 
 def choose_lanes(
-    lanes: int | str, n_customers: int, n_chapters: int, measured: Mapping[str, float] | None = None
+    lanes: int | str,
+    n_customers: int,
+    n_chapters: int,
+    measured: Mapping[str, float] | None = None,
+    peaks: Sequence[float] | None = None,
 ) -> int:
     """How many chapters run at once: ``lanes`` if a number, else one per core while memory allows.
 
-    Memory per chapter is :func:`estimated_peak_bytes` (from ``measured`` peaks when given).
+    Memory per chapter is the largest of ``peaks`` (see :func:`chapter_peaks`) if given, else
+    :func:`estimated_peak_bytes` (from ``measured`` peaks when given).
     """
     if lanes != "auto":
         return max(1, min(int(lanes), max(1, n_chapters)))
     by_cores = os.cpu_count() or 1
-    by_memory = int(0.8 * available_bytes() // estimated_peak_bytes(n_customers, measured))
+    per = max(peaks) if peaks else estimated_peak_bytes(n_customers, measured)
+    by_memory = int(0.8 * available_bytes() // per)
     return max(1, min(by_cores, by_memory, n_chapters))
 
 
