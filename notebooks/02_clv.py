@@ -657,6 +657,7 @@ display(
         f"{pa_rare:.2f} with {f_rare} repeat purchase but {pa_freq:.2f} with {f_freq}."
     )
 )
+del at_risk  # a third of the customers: large at lecture size, and the rest does not need it
 
 # %% [markdown]
 # ## 4 · Customer lifetime value and customer equity (B1, B3, A12)
@@ -776,6 +777,8 @@ ax.set_xticks(range(1, 11))
 ax.legend(loc="upper left")
 casebook.analysis.theme.source_note(ax)
 plt.show()
+# the calibration split is done with: free its per-customer tables (tens of MB each at lecture size)
+del cal, f_cal, r_cal, T_cal, ls_cal, actual_rev, hold_purchases, forecast
 
 # %%
 err_b, err_a = spend_errors.loc["Gamma-Gamma"], spend_errors.loc["lognormal"]
@@ -944,7 +947,7 @@ recent = (
 now["recent_revenue"] = recent.reindex(now.index, fill_value=0.0)
 rpct = now["recent_revenue"].rank(pct=True, method="first")
 now["revenue_tier"] = pd.cut(rpct, [0, 0.5, 0.8, 1.0], labels=["C: bottom 50 %", "B: next 30 %", "A: top 20 %"])
-del pct, rpct, recent  # a million rows each at lecture size
+del pct, rpct, recent, orders  # a million rows each at lecture size; orders: 5.5 M rows, counted in SQL below
 
 plan = now.groupby("clv_segment", observed=True).agg(
     customers=("clv", "size"),
@@ -1504,7 +1507,7 @@ planted = pd.Series({name: world.planted(key) for name, key in planted_keys.item
 # the whole base mixes enrolled customers (drop-out x the payoff ratio) with the rest
 planted.iloc[2] *= 1 - is_enrolled.mean() * (1 - world.planted("marketing.relationship_dropout_ratio"))
 bad_orders = world.sql("SELECT count(DISTINCT order_id) AS n FROM support_tickets WHERE csat <= 2")["n"].iloc[0]
-bad_share = bad_orders / len(orders)
+bad_share = bad_orders / world.sql("SELECT count(*) AS n FROM orders")["n"].iloc[0]
 mult = world.planted("purchase.bad_support_dropout_multiplier")
 effective_dropout = planted.iloc[2] * (1 + (mult - 1) * bad_share)
 compare = pd.concat(
@@ -1524,7 +1527,11 @@ print(
 )
 
 cohort_truth = truth.loc[truth.index.isin(cohort_ids)]
-n_orders = orders.groupby("customer_id").size().reindex(cohort_truth.index, fill_value=0)
+n_orders = (
+    world.sql("SELECT customer_id, count(*) AS n FROM orders GROUP BY customer_id")
+    .set_index("customer_id")["n"]
+    .reindex(cohort_truth.index, fill_value=0)
+)
 one_off_true = (
     (n_orders == 1) & (cohort_truth["dropout_date"] == customers.loc[cohort_truth.index, "acquisition_date"])
 ).mean()
@@ -1692,7 +1699,7 @@ print(
     f"world: {world.manifest['preset']} preset, seed {seed}, {n_customers:,} customers, generator v{world.manifest['generator_version']}"
 )
 # the exercises load their own tables: free the chapter's largest ones first (a lecture-size world is large)
-del orders, truth, tr, hold, forecast
+del truth, tr, hold
 
 # %% [markdown]
 # ## Exercises

@@ -1155,13 +1155,17 @@ def log_spend_summary(
     keep = v > 0
     if calibration_end is not None:
         keep &= d <= _day_number(_to_timestamp("calibration_end", calibration_end))
-    c, y = c[keep], np.log(v[keep])
+    del d  # at a million customers each array here is ~40 MB: keep few alive at once
+    c, y = c[keep], v[keep]
+    del v, keep
     if c.size == 0:
         empty = pd.DataFrame({"n_purchases": np.zeros(0, np.int64), "mean_log": [], "ss_log": []})
         return empty.rename_axis(customer_col)
+    np.log(y, out=y)
     starts = _run_starts(c)
     n = np.diff(np.append(starts, c.size))
-    s1, s2 = np.add.reduceat(y, starts), np.add.reduceat(y * y, starts)
+    s1 = np.add.reduceat(y, starts)
+    s2 = np.add.reduceat(np.square(y, out=y), starts)
     mean = s1 / n
     out = pd.DataFrame(
         {"n_purchases": n.astype(np.int64), "mean_log": mean, "ss_log": np.maximum(s2 - n * mean**2, 0.0)},
