@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
 from casebook.analysis import clv
@@ -502,3 +504,39 @@ def test_lognormal_spend_recovers_planted_levels():
     e = np.asarray(fit.conditional_expected_spend([0, 1, 50], [0.0, 9.0, 9.0]))
     assert e[0] == pytest.approx(fit.expected_spend_new())
     assert e[0] < e[1] < e[2] < np.exp(9.0 + 0.3**2)  # shrinkage toward the mean, less with more purchases
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 30), st.integers(0, 400), st.floats(0.0, 500.0, allow_nan=False)),
+        min_size=1,
+        max_size=200,
+    ),
+    st.integers(1, 17),
+    st.booleans(),
+)
+def test_rfm_and_log_spend_in_slices_equal_one_piece(rows, chunk, shuffle):
+    """Slicing the orders by whole customers (to bound memory) gives exactly the one-piece summaries."""
+    df = pd.DataFrame(rows, columns=["customer_id", "day", "revenue"])
+    df["order_date"] = pd.Timestamp("2000-01-01") + pd.to_timedelta(df.pop("day"), unit="D")
+    df = df.sort_values(["customer_id", "order_date"], kind="stable", ignore_index=True)
+    if shuffle:
+        df = df.sample(frac=1, random_state=0, ignore_index=True)
+    cal = df["order_date"].min() + pd.Timedelta(days=200)
+    kw = {"calibration_end": cal} if df["order_date"].min() <= cal else {}
+
+    def both(fn, **extra):
+        old = clv.CHUNK_ORDERS
+        try:
+            clv.CHUNK_ORDERS = 10**9
+            whole = fn(df, **extra)
+            clv.CHUNK_ORDERS = chunk
+            sliced = fn(df, **extra)
+        finally:
+            clv.CHUNK_ORDERS = old
+        pd.testing.assert_frame_equal(sliced, whole, check_exact=True)
+
+    both(clv.rfm_summary, **kw, holdout_end=cal + pd.Timedelta(days=100))
+    both(clv.rfm_summary)
+    both(clv.log_spend_summary, **kw)

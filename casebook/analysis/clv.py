@@ -803,25 +803,45 @@ def rfm_summary(
         raise ValueError(f"observation_start: must be on or before calibration_end ({start.date()} > {cal_end.date()})")
 
     # One row per (customer, purchase day), value summed, then one row per customer: runs over orders
-    # sorted by customer and day (the world stores them so; otherwise one lexsort), no pandas groupby copies.
-    c, d, v = _purchase_days(cust.to_numpy(), _day_numbers(day), value.to_numpy())
+    # sorted by customer and day (the world stores them so; otherwise one lexsort), no pandas groupby
+    # copies, in slices of whole customers so the temporaries stay small at millions of orders.
     cal_day = _day_number(cal_end)
+    start_day = _day_number(start) if start is not None else None
+    hold_day = _day_number(hold_end) if hold_end is not None else None
+    parts = [
+        _rfm_rows(c, d, v, cal_day, start_day, hold_day, float(unit_days))
+        for c, d, v in _purchase_day_chunks(cust.to_numpy(), day, value.to_numpy())
+    ]
+    out = pd.concat(parts) if len(parts) > 1 else parts[0]
+    out.index.name = customer_col
+    if out.empty:
+        raise ValueError(
+            "calibration_end: no customer made a first purchase on or before it"
+            + (" (and on or after observation_start)" if start is not None else "")
+        )
+    return out
+
+
+def _rfm_rows(
+    c: np.ndarray,
+    d: np.ndarray,
+    v: np.ndarray,
+    cal_day: int,
+    start_day: int | None,
+    hold_day: int | None,
+    unit: float,
+) -> pd.DataFrame:
+    """:func:`rfm_summary` of whole customers' purchase days (``c``, ``d``, ``v`` grouped by customer, day-sorted)."""
     starts = _run_starts(c)
     first_ever = d[starts]
     in_cal = d <= cal_day  # a prefix of each customer's days
     n_days = np.add.reduceat(in_cal.astype(np.int64), starts)
     keep = first_ever <= cal_day
-    if start is not None:
-        keep &= first_ever >= _day_number(start)
-    if not np.any(keep):
-        raise ValueError(
-            "calibration_end: no customer made a first purchase on or before it"
-            + (" (and on or after observation_start)" if start is not None else "")
-        )
+    if start_day is not None:
+        keep &= first_ever >= start_day
     total = np.add.reduceat(np.where(in_cal, v, 0.0), starts)
     first = first_ever.astype(np.float64)
     last = d[starts + np.maximum(n_days, 1) - 1].astype(np.float64)
-    unit = float(unit_days)
     freq = n_days - 1
     out = pd.DataFrame(
         {
@@ -830,10 +850,9 @@ def rfm_summary(
             "T": (cal_day - first) / unit,
             "monetary_value": np.where(freq > 0, (total - v[starts]) / np.maximum(freq, 1), 0.0),
         },
-        index=pd.Index(c[starts], name=customer_col),
+        index=pd.Index(c[starts]),
     )[keep]
-    if hold_end is not None:
-        hold_day = _day_number(hold_end)
+    if hold_day is not None:
         in_hold = (d > cal_day) & (d <= hold_day)
         out["holdout_purchases"] = np.add.reduceat(in_hold.astype(np.int64), starts)[keep]
         out["holdout_length"] = (hold_day - cal_day) / unit
@@ -885,6 +904,45 @@ def _purchase_days(cust: np.ndarray, days: np.ndarray, value: np.ndarray) -> tup
     new[1:] = (cust[1:] != cust[:-1]) | (days[1:] != days[:-1])
     starts = np.flatnonzero(new)
     return cust[starts], days[starts], np.add.reduceat(value, starts) if n else value
+
+
+#: orders per slice in :func:`_purchase_day_chunks` (each slice's temporaries: ~40 bytes per order)
+CHUNK_ORDERS = 1 << 20
+
+
+def _purchase_day_chunks(cust: np.ndarray, day: pd.Series, value: np.ndarray, rows: int | None = None):
+    """:func:`_purchase_days` in slices of about ``rows`` orders that never split a customer.
+
+    Yields ``(customers, days, values)`` per slice, in customer order. Orders sorted by customer
+    then day (as the world stores them) are sliced in place; otherwise they are sorted once.
+    The per-customer results are the same as in one piece: each customer's days are summed
+    in the same order within one slice.
+    """
+    n, rows = cust.size, rows or CHUNK_ORDERS
+    if n <= rows or not _sorted_by_customer_day(cust, day, rows):
+        yield _purchase_days(cust, _day_numbers(day), value)
+        return
+    lo = 0
+    while lo < n:
+        hi = min(lo + rows, n)
+        if hi < n:  # move the cut to the start of the customer at the cut (ids ascending)
+            hi = int(np.searchsorted(cust, cust[hi], side="left"))
+            if hi <= lo:  # one customer longer than a slice: take all of them
+                hi = int(np.searchsorted(cust, cust[lo], side="right"))
+        yield _purchase_days(cust[lo:hi], _day_numbers(day.iloc[lo:hi]), value[lo:hi])
+        lo = hi
+
+
+def _sorted_by_customer_day(cust: np.ndarray, day: pd.Series, rows: int) -> bool:
+    """Whether orders are sorted by customer id (ascending) and then day, checked in slices."""
+    if cust.dtype == object:
+        return False
+    for lo in range(0, cust.size - 1, rows):
+        hi = min(lo + rows + 1, cust.size)  # one row of overlap: the order across the cut
+        c, d = cust[lo:hi], _day_numbers(day.iloc[lo:hi])
+        if not bool(np.all((c[1:] > c[:-1]) | ((c[1:] == c[:-1]) & (d[1:] >= d[:-1])))):
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- CLV
@@ -1149,29 +1207,31 @@ def log_spend_summary(
         if col not in orders.columns:
             raise ValueError(f"{arg}: column {col!r} not in orders")
     day = pd.to_datetime(orders[date_col])
-    c, d, v = _purchase_days(
-        orders[customer_col].to_numpy(), _day_numbers(day), orders[value_col].to_numpy(dtype=np.float64)
-    )
+    cutoff = _day_number(_to_timestamp("calibration_end", calibration_end)) if calibration_end is not None else None
+    chunks = _purchase_day_chunks(
+        orders[customer_col].to_numpy(), day, orders[value_col].to_numpy(dtype=np.float64)
+    )  # slices of whole customers: small temporaries at millions of orders
+    parts = [_log_spend_rows(c, d, v, cutoff) for c, d, v in chunks]
+    out = pd.concat(parts) if len(parts) > 1 else parts[0]
+    return out.rename_axis(customer_col)
+
+
+def _log_spend_rows(c: np.ndarray, d: np.ndarray, v: np.ndarray, cutoff: int | None) -> pd.DataFrame:
+    """:func:`log_spend_summary` of whole customers' purchase days (grouped by customer)."""
     keep = v > 0
-    if calibration_end is not None:
-        keep &= d <= _day_number(_to_timestamp("calibration_end", calibration_end))
-    del d  # at a million customers each array here is ~40 MB: keep few alive at once
-    c, y = c[keep], v[keep]
-    del v, keep
+    if cutoff is not None:
+        keep &= d <= cutoff
+    c, y = c[keep], np.log(v[keep])
     if c.size == 0:
-        empty = pd.DataFrame({"n_purchases": np.zeros(0, np.int64), "mean_log": [], "ss_log": []})
-        return empty.rename_axis(customer_col)
-    np.log(y, out=y)
+        return pd.DataFrame({"n_purchases": np.zeros(0, np.int64), "mean_log": [], "ss_log": []})
     starts = _run_starts(c)
     n = np.diff(np.append(starts, c.size))
-    s1 = np.add.reduceat(y, starts)
-    s2 = np.add.reduceat(np.square(y, out=y), starts)
+    s1, s2 = np.add.reduceat(y, starts), np.add.reduceat(y * y, starts)
     mean = s1 / n
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {"n_purchases": n.astype(np.int64), "mean_log": mean, "ss_log": np.maximum(s2 - n * mean**2, 0.0)},
-        index=pd.Index(c[starts], name=customer_col),
+        index=pd.Index(c[starts]),
     )
-    return out
 
 
 def _ln_negll_grad(z: np.ndarray, n: np.ndarray, ybar: np.ndarray, ss: np.ndarray, w: np.ndarray):
