@@ -1698,8 +1698,10 @@ for name, mod in [
 print(
     f"world: {world.manifest['preset']} preset, seed {seed}, {n_customers:,} customers, generator v{world.manifest['generator_version']}"
 )
-# the exercises load their own tables: free the chapter's largest ones first (a lecture-size world is large)
+# the exercises load their own tables: release the chapter's per-customer tables first (a lecture-size world
+# is large); the functions above that read them are not called again
 del truth, tr, hold
+now = customers = log_spend = enr = programme = is_enrolled = f_now = r_now = T_now = m_now = None
 
 # %% [markdown]
 # ## Exercises

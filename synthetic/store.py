@@ -384,7 +384,7 @@ def _write_duckdb(folder: Path) -> None:
         con.close()
 
 
-_LEAN = [False]
+_LEAN: list = [False, None]  # switched on; glibc (for malloc_trim) where present
 
 
 def return_freed_memory() -> None:
@@ -397,17 +397,25 @@ def return_freed_memory() -> None:
     pages, which return to the system when the array is deleted. Elsewhere only the Arrow
     setting applies. Measured in chapter 02 at 1,000,000 customers: 2.9 -> 1.45 GB peak with
     its other changes; a lower threshold (1 MB) saves a little more memory for 25 % more time.
+
+    Every later call hands the heap's free pages back (glibc ``malloc_trim``, 0.2-15 ms): the
+    smaller per-customer arrays a chapter deleted, which a newly read table (mmap-backed when
+    large) could not reuse. Chapter 02 at 1,000,000 customers: 1.31 -> 1.14 GB peak.
     """
-    if _LEAN[0]:
-        return
-    _LEAN[0] = True
     import ctypes
 
+    if _LEAN[0]:
+        if _LEAN[1] is not None:
+            _LEAN[1].malloc_trim(0)
+        return
+    _LEAN[0] = True
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())
     try:
-        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 24)  # -3 = M_MMAP_THRESHOLD
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 24)  # -3 = M_MMAP_THRESHOLD
+        _LEAN[1] = libc
     except (OSError, AttributeError):  # not glibc (macOS, Windows)
         pass
 
