@@ -119,24 +119,16 @@ def generate_block(args: tuple) -> dict:
     lat["ids"] = ids
     tm["customers"] = clock() - t0
     t0 = clock()
-    orders, tickets, drop_day = run_purchases(rng, sc, cal, ids, lat)
+    # orders sorted by (customer, day), tickets by id, late tickets dropped; order_pos: customer of each order
+    orders, tickets, drop_day, order_pos = run_purchases(rng, sc, cal, ids, lat)
     end = day_index(sc.world.end, sc.world.start)
-    keep = tickets["opened_day"] <= end
-    tickets = {k: v[keep] for k, v in tickets.items()}
-    order_pos = orders["customer_id"] - ids[0]
-    order_rank = np.lexsort((orders["day"], orders["customer_id"]))
-    orders = {k: v[order_rank] for k, v in orders.items()}
-    order_pos = order_pos[order_rank]
-    tickets = {k: v[np.argsort(tickets["ticket_id"], kind="stable")] for k, v in tickets.items()}
     tm["orders+support_tickets"] = clock() - t0
     t0 = clock()
     complaints = escalate(rng, sc, tickets)
     complaints = {k: v[complaints["filed_day"] <= end] for k, v in complaints.items()}
     pipe = announce(rng, sc, orders, lat["key"][order_pos])
-    pipe = {
-        k: v[np.argsort(np.abs(pipe["opportunity_id"]) * 2 + (pipe["opportunity_id"] < 0), kind="stable")]
-        for k, v in pipe.items()
-    }
+    pipe_rank = np.argsort(np.abs(pipe["opportunity_id"]) * 2 + (pipe["opportunity_id"] < 0), kind="stable")
+    pipe = {k: v[pipe_rank] for k, v in pipe.items()}
     # CRM contacts logged while the customer was active in the window
     last = np.where(drop_day >= 0, drop_day, end)
     first = np.maximum(lat["acq_day"], 0)

@@ -33,14 +33,18 @@ CHANNELS = np.array(["web", "premier", "phone", "sales_rep"])
 CPU_TIERS = np.array(["budget", "mainstream", "performance"])
 
 
-def _pick(rng, probs_rows: np.ndarray) -> np.ndarray:
-    """One categorical draw per row of a probability matrix."""
-    return _pick_cum(rng, np.cumsum(probs_rows, axis=1))
+def _pick_cum(rng, cum: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """One categorical draw per element of ``rows``, from row ``rows[i]`` of the cumulative probabilities ``cum``.
 
-
-def _pick_cum(rng, c: np.ndarray) -> np.ndarray:
-    """One categorical draw per row, given each row's cumulative probabilities (the same draw as :func:`_pick`)."""
-    return (rng.random(len(c))[:, None] * c[:, -1:] > c).sum(axis=1)
+    The draw is the count of thresholds below ``u x total`` (u uniform): the same value as
+    ``(u[:, None] * cum[rows][:, -1:] > cum[rows]).sum(axis=1)``, counted one column at a time so
+    that no (n, k) matrix is built. The last column (the total) is never below ``u x total``.
+    """
+    x = rng.random(len(rows)) * cum[:, -1][rows]
+    out = np.zeros(len(rows), np.intp)
+    for j in range(cum.shape[1] - 1):
+        out += x > cum[:, j][rows]
+    return out
 
 
 LINE_CUM = np.cumsum(LINE_MIX, axis=1)  # per segment, for _pick_cum
@@ -56,25 +60,37 @@ def cpu_launch_days(sc: Scenario) -> np.ndarray:
 
 def run_purchases(
     rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, lat: dict
-) -> tuple[dict, dict, np.ndarray]:
-    """Simulate every purchase of a block; returns (orders, tickets, dropout_day per customer)."""
+) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    """Simulate every purchase of a block; returns (orders, tickets, dropout_day, customer position of each order).
+
+    Orders come sorted by (customer, day) and tickets by ``ticket_id``; tickets opened after the
+    world's end are dropped. Rounds produce orders round-major, but in every round a customer buys
+    at most once, its rounds are 0, 1, ... with days that never decrease, and ``order_id`` is
+    ``customer_id * 1000 + round``. So the sorted position of customer ``i``'s round-``k`` order is
+    (orders of the customers before ``i``) + ``k``, and each round's rows are scattered straight
+    there: a counting sort, in the order a stable sort by (customer, day) and by ticket id gives.
+    """
     end = day_index(sc.world.end, sc.world.start)
     n = len(ids)
     t = np.where(lat["initial"], rng.exponential(DAYS_PER_YEAR / lat["lam"]), lat["acq_day"].astype(float))
     alive = np.ones(n, bool)
     drop_day = np.full(n, -1, np.int64)
-    main_line = _pick(rng, LINE_MIX[lat["seg"]])
-    o_parts, t_parts = [], []
+    n_orders = np.zeros(n, np.int64)
+    main_line = _pick_cum(rng, LINE_CUM, lat["seg"])
+    launches = cpu_launch_days(sc)
+    rounds, o_parts, t_parts = [], [], []
     mult = sc.purchase.bad_support_dropout_multiplier
     for k in range(MAX_ORDERS):
         idx = np.flatnonzero(alive & (t <= end))
         if idx.size == 0:
             break
         day = np.floor(t[idx]).astype(np.int64)
-        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line)
+        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line, launches)
         tickets = _tickets(rng, sc, orders, lat["seg"][idx])
+        rounds.append(idx)
         o_parts.append(orders)
         t_parts.append(tickets)
+        n_orders[idx] += 1
         bad = np.zeros(idx.size, bool)
         if tickets["csat"].size:
             bad[tickets["_row"][tickets["csat"] <= 2]] = True
@@ -83,27 +99,60 @@ def run_purchases(
         alive[idx[gone]] = False
         drop_day[idx[gone]] = day[gone]
         t[idx] += rng.exponential(DAYS_PER_YEAR / lat["lam"][idx])
-    orders = {c: np.concatenate([p[c] for p in o_parts]) for c in o_parts[0]} if o_parts else {}
-    tickets = {c: np.concatenate([p[c] for p in t_parts]) for c in t_parts[0] if c != "_row"} if t_parts else {}
-    return orders, tickets, drop_day
+    if not o_parts:
+        return {}, {}, drop_day, np.zeros(0, np.intp)
+    # sorted position of each round's orders: the customer's first order's position + the round
+    first = np.cumsum(n_orders) - n_orders
+    o_dest = [first[idx] + k for k, idx in enumerate(rounds)]
+    n_total = int(n_orders.sum())
+    # tickets: the same within orders (an order's tickets j = 0, 1, ... follow each other); late ones dropped
+    n_tickets = np.zeros(n_total, np.int64)
+    kept = np.zeros(sum(p["_row"].size for p in t_parts), bool)
+    for d, p in zip(o_dest, t_parts):
+        n_tickets[d] = p["_n"]
+    t_first = np.cumsum(n_tickets) - n_tickets
+    t_dest = [t_first[d[p["_row"]]] + p["_j"] for d, p in zip(o_dest, t_parts)]
+    for d, p in zip(t_dest, t_parts):
+        kept[d] = p["opened_day"] <= end
+    rank = np.cumsum(kept) - 1
+    n_kept = int(kept.sum())
+    # a dropped ticket goes to a spare last slot, cut off below
+    t_dest = [np.where(kept[d], rank[d], n_kept) for d in t_dest]
+    orders = _scatter(o_parts, o_dest, n_total)
+    tickets = _scatter(t_parts, t_dest, n_kept + 1, skip=("_row", "_j", "_n"))
+    tickets = {c: v[:n_kept] for c, v in tickets.items()}
+    return orders, tickets, drop_day, np.repeat(np.arange(n), n_orders)
 
 
-def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line) -> dict:
+def _scatter(parts: list[dict], dest: list[np.ndarray], size: int, skip: tuple = ()) -> dict:
+    """Columns of length ``size`` with ``parts[r][c]`` written at rows ``dest[r]`` (the rounds' rows, placed)."""
+    out = {}
+    for c in parts[0]:
+        if c in skip:
+            continue
+        a = np.empty(size, np.result_type(*[p[c] for p in parts]))
+        for p, d in zip(parts, dest):
+            a[d] = p[c]
+        out[c] = a
+    return out
+
+
+def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line, launches) -> dict:
     """Configure one order per purchasing customer (standard items + chosen options, D13)."""
     m = idx.size
     seg, ps, rel = lat["seg"][idx], lat["ps"][idx], lat["rel"][idx]
     year = day / DAYS_PER_YEAR
     # product line: transactional customers stick to one line, relationship customers range wider
     stick = rng.random(m) < np.where(rel, 0.35, 0.75)
-    line = np.where(stick, main_line[idx], _pick_cum(rng, LINE_CUM[seg]))
-    cpu = _pick_cum(rng, TIER_CUM[ps.astype(np.intp)])
-    launches = cpu_launch_days(sc)
+    line = np.where(stick, main_line[idx], _pick_cum(rng, LINE_CUM, seg))
+    cpu = _pick_cum(rng, TIER_CUM, ps.astype(np.intp))
     avail = day - sc.supply.inventory_days - rng.integers(0, 2, m)  # old stock sells through first (D4)
     gen = np.searchsorted(launches, avail, side="right") - 1
     gen = np.maximum(gen, 0)
     mem_step = np.floor(np.maximum(year, 0) / 2).astype(int)
-    memory = (256 * 2 ** (mem_step + cpu // 2)).astype(np.int32)
-    storage = (20 * 2 ** (mem_step + cpu // 2)).astype(np.int32)
+    doublings = mem_step + cpu // 2  # >= 0: 256 << d == 256 * 2**d
+    memory = (256 << doublings).astype(np.int32)
+    storage = (20 << doublings).astype(np.int32)
     warranty = np.where(rng.random(m) < np.where(rel | (seg >= 2), 0.7, 0.3), 3, 1).astype(np.int8)
     # discounts: price-sensitive customers take promotions; business accounts have contract prices (A7)
     promo = rng.random(m) < np.where(ps, 0.6, 0.15)
@@ -181,6 +230,8 @@ def _tickets(rng, sc: Scenario, orders: dict, seg: np.ndarray) -> dict:
         "opened_day": opened,
         "contact_channel": contact,
         "_row": row,
+        "_j": j,
+        "_n": n_t,
     }
     out.update(ops)
     return out
