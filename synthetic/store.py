@@ -39,7 +39,7 @@ from .market import MARKET, SURVEYS, make_market_panel, make_surveys
 from .names import make_pools
 from .scenario import LOCALES, PRESETS, Scenario, build_scenario
 from .schema import TABLES
-from .supply import SUPPLY, make_supply
+from .supply import SUPPLY, make_supply, prepare_supply
 
 GENERATOR_VERSION = "6"
 MAX_CUSTOMERS = 5_000_000
@@ -221,7 +221,9 @@ def _generate_into(
         root, cal_d = str(tmp), cal.to_dict()  # one object each: a Dask run sends shared inputs once
         args = [(root, sc_json, cal_d, int(seed), b, sizes[b], pools, validate) for b in range(n_blocks)]
         bar = _progress(progress, n_blocks + 2, "generating world")
-        results = run_blocks(
+        # the world tables that need no customer block run as one more task beside the blocks
+        side = (own_world_tables, (root, sc_json, int(seed), pools.supplier, validate))
+        results, early = run_blocks(
             generate_block,
             args,
             workers,
@@ -229,22 +231,20 @@ def _generate_into(
             client,
             on_done=lambda r: bar.update(1),
             initializer=(die_with_parent, (os.getpid(),)),
+            side=side,
         )
         timings["customer_blocks (wall)"] = time.perf_counter() - t0
+        for k, v in early["seconds"].items():
+            timings[f"  cpu: {k}"] = v
         for r in results:
             for k, v in r["seconds"].items():
                 timings[f"  cpu: {k}"] = timings.get(f"  cpu: {k}", 0.0) + v
         demand = sum(r["demand"] for r in results)
         rows = {t: int(sum(r["rows"][t] for r in results)) for t in PER_CUSTOMER_TABLES}
+        rows.update(early["rows"])
         t1 = time.perf_counter()
-        start = sc.world.start
-        world_tables = {
-            "surveys": make_surveys(block_seed(seed, SURVEYS, 0), sc),
-            "market_panel": make_market_panel(block_seed(seed, MARKET, 0), sc),
-        }
-        supply = make_supply(block_seed(seed, SUPPLY, 0), sc, demand, pools.supplier)
-        world_tables.update({k: v for k, v in supply.items() if not k.startswith("_")})
-        arrow = {name: to_arrow(name, world_tables[name], start) for name in WORLD_TABLES}
+        supply = make_supply(early["supply_rng"], sc, demand, pools.supplier, early["supply_prepared"])
+        arrow = {name: to_arrow(name, supply[name], sc.world.start) for name in WORLD_TABLES if name in supply}
         timings["world_tables"] = time.perf_counter() - t1
         if validate:  # in memory, before writing (the blocks were checked the same way in their workers)
             from .validate import check_tables
@@ -281,6 +281,48 @@ def _generate_into(
         shutil.rmtree(replaced, ignore_errors=True)
     generate.last_timings = timings  # type: ignore[attr-defined]
     return out
+
+
+OWN_WORLD_TABLES = ("surveys", "market_panel")  # world tables that need nothing from the customer blocks
+
+
+def own_world_tables(root: str, sc_json: str, seed: int, supplier_names: np.ndarray, validate: bool = True) -> dict:
+    """Make, check and write the world tables that need no customer block; prepare the supply chain.
+
+    Runs as a task beside the customer blocks (:func:`synthetic.executors.run_blocks`). Returns the
+    rows written, the supply chain's demand-free part (:func:`synthetic.supply.prepare_supply`) with
+    the generator it advanced (``make_supply`` continues it), and CPU seconds per step.
+    """
+    clock = time.perf_counter
+    sc = Scenario.model_validate_json(sc_json)
+    tm: dict[str, float] = {}
+    t0 = clock()
+    supply_rng = block_seed(seed, SUPPLY, 0)
+    prepared = prepare_supply(supply_rng, sc, supplier_names)
+    tm["supply preparation"] = clock() - t0
+    t0 = clock()
+    tables = {
+        "surveys": make_surveys(block_seed(seed, SURVEYS, 0), sc),
+        "market_panel": make_market_panel(block_seed(seed, MARKET, 0), sc),
+    }
+    arrow = {name: to_arrow(name, tables[name], sc.world.start) for name in OWN_WORLD_TABLES}
+    tm["surveys+market_panel"] = clock() - t0
+    if validate:
+        from .validate import check_tables
+
+        t0 = clock()
+        check_tables(arrow)
+        tm["validate surveys+market_panel"] = clock() - t0
+    t0 = clock()
+    for name, tab in arrow.items():
+        write_part(Path(root), name, 0, tab)
+    tm["write surveys+market_panel"] = clock() - t0
+    return {
+        "rows": {name: tab.num_rows for name, tab in arrow.items()},
+        "supply_rng": supply_rng,
+        "supply_prepared": prepared,
+        "seconds": tm,
+    }
 
 
 def _jsonable(v: Any) -> Any:

@@ -115,6 +115,8 @@ def _n_missing(child, parent) -> int:
     keys = _increasing(parent)
     if keys is not None and pa.types.is_integer(vals.type):
         v = vals.to_numpy()
+        if keys.size and int(keys[-1]) - int(keys[0]) == keys.size - 1:  # increasing without gaps: a range
+            return int(np.count_nonzero((v < keys[0]) | (v > keys[-1])))
         pos = np.minimum(np.searchsorted(keys, v), max(keys.size - 1, 0))
         return int(v.size - np.count_nonzero(keys[pos] == v)) if keys.size else int(v.size)
     return len(vals) - pc.sum(pc.is_in(vals, value_set=parent.combine_chunks())).as_py()
