@@ -167,7 +167,7 @@ def generate_block(args: tuple) -> dict:
     pipe_out.update(product_line=Coded(pipe["product_line"], PRODUCT_LINES), expected_close_day=pipe["expected_day"])
     cust["acquisition_day"] = lat["acq_day"]
     mkt = cost_records(sc, ids, lat, orders, campaign_spend, b, seed)
-    mkt_out = dict(mkt, programme=Coded(mkt["programme"], PROGRAMMES), region=REGIONS[mkt["region"]])
+    mkt_out = dict(mkt, programme=Coded(mkt["programme"], PROGRAMMES), region=Coded(mkt["region"], REGIONS))
     parts = {
         "customers": cust,
         "truth": truth,

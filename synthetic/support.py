@@ -39,7 +39,8 @@ def vendor_handles(sc: Scenario, seg_codes: np.ndarray, days: np.ndarray) -> np.
 
 def segment_mask(names) -> np.ndarray:
     """Boolean per segment code: whether that segment is one of ``names`` (a lookup table for codes)."""
-    return np.isin(np.arange(len(SEGMENTS)), [SEG_INDEX[s] for s in names])
+    wanted = set(names)
+    return np.array([s in wanted for s in SEGMENTS])
 
 
 def in_crisis(sc: Scenario, days: np.ndarray) -> np.ndarray:
