@@ -65,6 +65,7 @@ def to_arrow(table: str, cols: dict, start) -> pa.Table:
                 base = c.name[: -len("_date")] if c.name.endswith("_date") else c.name
                 v = cols[base + "_day"]
             mask = v < -(10**8) if v.dtype.kind == "i" else None
+            mask = mask if mask is not None and mask.any() else None
             arr = pa.array(
                 to_date32(np.where(mask, 0, v) if mask is not None else v, start), type=pa.int32(), mask=mask
             ).cast(pa.date32())
@@ -76,6 +77,8 @@ def to_arrow(table: str, cols: dict, start) -> pa.Table:
                 ).cast(pa.string())
             elif c.nullable and v.dtype.kind == "f" and c.type != pa.float64():
                 arr = pa.array(v, from_pandas=True).cast(c.type)
+            elif not c.nullable and v.dtype == np.float64 and c.type == pa.float64():
+                arr = pa.array(v)  # as is (no scan for NaN-as-null: a NaN stays NaN and fails validation)
             else:
                 arr = pa.array(v, type=c.type, from_pandas=True)
         arrays.append(arr)

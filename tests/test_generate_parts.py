@@ -80,3 +80,20 @@ def test_name_pools_are_plain_fakers(locale, seed, monkeypatch):
     plain = names.make_pools(locale, seed, size=600)
     for field in ("person", "company", "street", "city", "state", "supplier"):
         assert getattr(fast, field).tolist() == getattr(plain, field).tolist(), field
+
+
+@pytest.mark.parametrize("bad, words", [(-1.0, "minimum -1.0 is below 0"), (float("nan"), "0 null value")])
+def test_float_checks_read_as_numpy_still_catch_faults(tmp_path, bad, words):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthetic import store
+    from synthetic.validate import IntegrityError, check_tables
+
+    orders = pq.read_table(store.generate(tmp_path / "w", "case", 5, 300, progress=False) / "orders")
+    check_tables({"orders": orders})
+    i = orders.column_names.index("revenue")
+    values = orders.column("revenue").to_numpy().copy()
+    values[len(values) // 2] = bad
+    with pytest.raises(IntegrityError, match=f"orders.revenue: {words}"):
+        check_tables({"orders": orders.set_column(i, "revenue", pa.array(values))})
