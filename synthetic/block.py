@@ -45,10 +45,10 @@ PER_CUSTOMER_TABLES = (
 
 @dataclass
 class Coded:
-    """Integer codes plus their labels: written as strings without a Python loop (``null``: rows left empty)."""
+    """Integer codes plus their labels (numpy or Arrow strings): written as strings without a Python loop (``null``: rows left empty)."""
 
     codes: np.ndarray
-    labels: np.ndarray
+    labels: np.ndarray | pa.Array
     null: np.ndarray | None = None
 
 
@@ -72,9 +72,10 @@ def to_arrow(table: str, cols: dict, start) -> pa.Table:
         else:
             v = cols[c.name]
             if isinstance(v, Coded):
-                arr = pa.DictionaryArray.from_arrays(
-                    pa.array(v.codes.astype(np.int32), mask=v.null), pa.array(list(v.labels), pa.string())
-                ).cast(pa.string())
+                labels = v.labels if isinstance(v.labels, pa.Array) else pa.array(list(v.labels), pa.string())
+                arr = pa.DictionaryArray.from_arrays(pa.array(v.codes.astype(np.int32), mask=v.null), labels).cast(
+                    pa.string()
+                )
             elif c.nullable and v.dtype.kind == "f" and c.type != pa.float64():
                 arr = pa.array(v, from_pandas=True).cast(c.type)
             elif not c.nullable and v.dtype == np.float64 and c.type == pa.float64():
@@ -242,6 +243,10 @@ def component_demand(sc: Scenario, orders: dict, seg: np.ndarray) -> np.ndarray:
     u = orders["units"].astype(np.float64)
     per_unit = {"chassis": 1, "cpu": 1, "memory": 1, "storage": 1, "display": 1, "standard_kit": 1}
     out = np.zeros((len(CATS), n_days), dtype=np.int64)
+    by_multiple: dict[int, np.ndarray] = {}  # categories with the same units per PC share one sum
     for i, cat in enumerate(CATS):
-        out[i] = np.rint(np.bincount(day, weights=u * per_unit[cat], minlength=n_days)).astype(np.int64)
+        k = per_unit[cat]
+        if k not in by_multiple:
+            by_multiple[k] = np.rint(np.bincount(day, weights=u * k, minlength=n_days)).astype(np.int64)
+        out[i] = by_multiple[k]
     return out

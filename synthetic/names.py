@@ -19,19 +19,25 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 import numpy as np
+import pyarrow as pa
 
 POOL_SIZE = 4000
 
 
 @dataclass
 class NamePools:
-    """Arrays of fake values to sample from."""
+    """Arrays of fake values to sample from.
 
-    person: np.ndarray
-    company: np.ndarray
-    street: np.ndarray
-    city: np.ndarray
-    state: np.ndarray
+    The customer pools are Arrow string arrays: they become the dictionaries of the customers'
+    text columns as they are, and travel to every block's worker as a few buffers. ``supplier``
+    is a numpy array (the supply tables index it).
+    """
+
+    person: pa.StringArray
+    company: pa.StringArray
+    street: pa.StringArray
+    city: pa.StringArray
+    state: pa.StringArray
     supplier: np.ndarray
 
 
@@ -43,11 +49,11 @@ def make_pools(locale: str, seed: int, size: int = POOL_SIZE) -> NamePools:
     fake.seed_instance(seed)
     cached_weights(fake)
     state_fn = getattr(fake, "state_abbr", None) or fake.province
-    person = np.array([fake.name() for _ in range(size)], dtype=object)
-    company = np.array([fake.company() for _ in range(size)], dtype=object)
-    street = np.array([fake.street_address() for _ in range(size)], dtype=object)
-    city = np.array([fake.city() for _ in range(size)], dtype=object)
-    state = np.array([state_fn() for _ in range(size)], dtype=object)
+    person = pa.array([fake.name() for _ in range(size)], pa.string())
+    company = pa.array([fake.company() for _ in range(size)], pa.string())
+    street = pa.array([fake.street_address() for _ in range(size)], pa.string())
+    city = pa.array([fake.city() for _ in range(size)], pa.string())
+    state = pa.array([state_fn() for _ in range(size)], pa.string())
     supplier = np.array([fake.company() for _ in range(200)], dtype=object)
     return NamePools(person, company, street, city, state, supplier)
 

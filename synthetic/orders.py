@@ -127,13 +127,13 @@ def run_purchases(
 
 def _scatter(parts: list[dict], dest: list[np.ndarray], size: int, skip: tuple = ()) -> dict:
     """Columns of length ``size`` with ``parts[r][c]`` written at rows ``dest[r]`` (the rounds' rows, placed)."""
+    rows = np.concatenate(dest)
     out = {}
     for c in parts[0]:
         if c in skip:
             continue
         a = np.empty(size, np.result_type(*[p[c] for p in parts]))
-        for p, d in zip(parts, dest):
-            a[d] = p[c]
+        a[rows] = np.concatenate([p[c] for p in parts])
         out[c] = a
     return out
 
