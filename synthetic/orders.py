@@ -58,6 +58,22 @@ def cpu_launch_days(sc: Scenario) -> np.ndarray:
     return np.floor(np.arange(n) * step).astype(np.int64)
 
 
+def generation_lookup(launches: np.ndarray):
+    """A function: day offsets -> the CPU generation on sale (the last launched on or before the day, at least 0).
+
+    The same as ``max(np.searchsorted(launches, days, side="right") - 1, 0)``: launch days are whole
+    days, so a launch is on or before ``d`` exactly when it is on or before ``floor(d)``, and one
+    table over the whole days between the first and the last launch answers every day.
+    """
+    lo, hi = int(launches[0]) - 1, int(launches[-1])
+    table = np.maximum(np.searchsorted(launches, np.arange(lo, hi + 1), side="right") - 1, 0)
+
+    def generation_on(days: np.ndarray) -> np.ndarray:
+        return table[np.clip(np.floor(days), lo, hi).astype(np.intp) - lo]
+
+    return generation_on
+
+
 def run_purchases(
     rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, lat: dict
 ) -> tuple[dict, dict, np.ndarray, np.ndarray]:
@@ -78,7 +94,7 @@ def run_purchases(
     drop_day = np.full(n, -1, np.int64)
     n_orders = np.zeros(n, np.int64)
     main_line = _pick_cum(rng, LINE_CUM, lat["seg"])
-    launches = cpu_launch_days(sc)
+    generation_on = generation_lookup(cpu_launch_days(sc))
     rounds, o_parts, t_parts = [], [], []
     mult = sc.purchase.bad_support_dropout_multiplier
     for k in range(MAX_ORDERS):
@@ -86,7 +102,7 @@ def run_purchases(
         if idx.size == 0:
             break
         day = np.floor(t[idx]).astype(np.int64)
-        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line, launches)
+        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line, generation_on)
         tickets = _tickets(rng, sc, orders, lat["seg"][idx])
         rounds.append(idx)
         o_parts.append(orders)
@@ -138,7 +154,7 @@ def _scatter(parts: list[dict], dest: list[np.ndarray], size: int, skip: tuple =
     return out
 
 
-def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line, launches) -> dict:
+def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line, generation_on) -> dict:
     """Configure one order per purchasing customer (standard items + chosen options, D13)."""
     m = idx.size
     seg, ps, rel = lat["seg"][idx], lat["ps"][idx], lat["rel"][idx]
@@ -148,8 +164,7 @@ def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_
     line = np.where(stick, main_line[idx], _pick_cum(rng, LINE_CUM, seg))
     cpu = _pick_cum(rng, TIER_CUM, ps.astype(np.intp))
     avail = day - sc.supply.inventory_days - rng.integers(0, 2, m)  # old stock sells through first (D4)
-    gen = np.searchsorted(launches, avail, side="right") - 1
-    gen = np.maximum(gen, 0)
+    gen = generation_on(avail)
     mem_step = np.floor(np.maximum(year, 0) / 2).astype(int)
     doublings = mem_step + cpu // 2  # >= 0: 256 << d == 256 * 2**d
     memory = (256 << doublings).astype(np.int32)
@@ -224,7 +239,8 @@ def _tickets(rng, sc: Scenario, orders: dict, seg: np.ndarray) -> dict:
     j = np.arange(row.size) - np.repeat(np.cumsum(n_t) - n_t, n_t)
     opened = orders["ship_day"][row] + np.floor(rng.exponential(25.0, row.size)).astype(np.int64)
     ops = draw_contacts(rng, sc, seg[row], opened)
-    contact = np.searchsorted([0.7, 0.9], rng.random(row.size)).astype(np.int8)
+    u = rng.random(row.size)
+    contact = ((u > 0.7).astype(np.int8) + (u > 0.9)).astype(np.int8)  # np.searchsorted([0.7, 0.9], u)
     out = {
         "ticket_id": orders["order_id"][row] * 4 + j,
         "order_id": orders["order_id"][row],

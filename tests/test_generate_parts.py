@@ -97,3 +97,13 @@ def test_float_checks_read_as_numpy_still_catch_faults(tmp_path, bad, words):
     values[len(values) // 2] = bad
     with pytest.raises(IntegrityError, match=f"orders.revenue: {words}"):
         check_tables({"orders": orders.set_column(i, "revenue", pa.array(values))})
+
+
+def test_generation_lookup_is_the_search(scenario):
+    sc, _ = scenario
+    launches = orders.cpu_launch_days(sc)
+    rng = np.random.default_rng(4)
+    days = np.concatenate([rng.uniform(-400, launches[-1] + 400, 20_000), launches - 0.5, launches, launches + 0.25])
+    days = np.concatenate([days, np.floor(days[:5_000])])
+    want = np.maximum(np.searchsorted(launches, days, side="right") - 1, 0)
+    np.testing.assert_array_equal(orders.generation_lookup(launches)(days), want)
