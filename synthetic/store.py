@@ -25,6 +25,8 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -172,26 +174,67 @@ def generate(
     )
     out = Path(out)
     check_writable(out.parent if not out.exists() else out, out_name)
-    cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic.remove_stale(out.parent)  # folders of killed runs
-    tmp = atomic.temp_beside(out)
-    with atomic.sigterm_as_exit():
-        return _generate_into(
-            tmp,
-            out,
-            sc,
-            cal,
-            seed,
-            n_customers,
-            overrides,
-            workers,
-            progress,
-            validate,
-            keep_existing,
-            scheduler,
-            client,
-        )
+    pools = _pools_beside(sc.world.locale, int(seed), workers)  # filled while this process calibrates
+    try:
+        cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic.remove_stale(out.parent)  # folders of killed runs
+        tmp = atomic.temp_beside(out)
+        with atomic.sigterm_as_exit():
+            return _generate_into(
+                tmp,
+                out,
+                sc,
+                cal,
+                pools,
+                seed,
+                n_customers,
+                overrides,
+                workers,
+                progress,
+                validate,
+                keep_existing,
+                scheduler,
+                client,
+            )
+    finally:
+        pools.close()
+
+
+class _Background:
+    """A function call running in a forked process (``workers`` > 1) or deferred to :meth:`result`."""
+
+    def __init__(self, fn, args: tuple, fork: bool):
+        self.fn, self.args, self.ex, self.future = fn, args, None, None
+        if fork:
+            self.ex = ProcessPoolExecutor(
+                1, mp_context=get_context("fork"), initializer=die_with_parent, initargs=(os.getpid(),)
+            )
+            self.future = self.ex.submit(fn, *args)
+
+    def result(self):
+        """The call's value (waits for the process, then ends it)."""
+        if self.future is None:
+            return self.fn(*self.args)
+        try:
+            return self.future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the process (if any) without waiting for the call."""
+        if self.ex is not None:
+            self.ex.shutdown(wait=False, cancel_futures=True)
+            self.ex = None
+
+
+def _pools_beside(locale: str, seed: int, workers: int) -> _Background:
+    """Start filling the name pools (Faker, a few tenths of a second; see :mod:`synthetic.names`).
+
+    With more than one worker they are filled in a forked process while this one calibrates, so
+    the customer blocks start sooner; with one worker, in this process when they are needed.
+    """
+    return _Background(make_pools, (locale, seed), fork=workers > 1)
 
 
 def _generate_into(
@@ -199,6 +242,7 @@ def _generate_into(
     out: Path,
     sc: Scenario,
     cal: calibrate.Calibration,
+    pools_job: _Background,
     seed: int,
     n_customers: int,
     overrides: Mapping[str, Any] | None,
@@ -214,7 +258,7 @@ def _generate_into(
     t0 = time.perf_counter()
     tmp.mkdir()
     try:
-        pools = make_pools(sc.world.locale, int(seed))
+        pools = pools_job.result()
         n_blocks = -(-n_customers // BLOCK_SIZE)
         sizes = [min(BLOCK_SIZE, n_customers - b * BLOCK_SIZE) for b in range(n_blocks)]
         sc_json = sc.model_dump_json()
