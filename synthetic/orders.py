@@ -95,6 +95,8 @@ def run_purchases(
     n_orders = np.zeros(n, np.int64)
     main_line = _pick_cum(rng, LINE_CUM, lat["seg"])
     generation_on = generation_lookup(cpu_launch_days(sc))
+    # price erosion by order day (0 ... end; earlier days as day 0): the same 0.93 ** years as per order, once a day
+    erosion = 0.93 ** np.maximum(np.arange(end + 1) / DAYS_PER_YEAR, 0)
     rounds, o_parts, t_parts = [], [], []
     mult = sc.purchase.bad_support_dropout_multiplier
     for k in range(MAX_ORDERS):
@@ -102,7 +104,7 @@ def run_purchases(
         if idx.size == 0:
             break
         day = np.floor(t[idx]).astype(np.int64)
-        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line, generation_on)
+        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line, generation_on, erosion)
         tickets = _tickets(rng, sc, orders, lat["seg"][idx])
         rounds.append(idx)
         o_parts.append(orders)
@@ -154,7 +156,7 @@ def _scatter(parts: list[dict], dest: list[np.ndarray], size: int, skip: tuple =
     return out
 
 
-def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line, generation_on) -> dict:
+def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line, generation_on, erosion) -> dict:
     """Configure one order per purchasing customer (standard items + chosen options, D13)."""
     m = idx.size
     seg, ps, rel = lat["seg"][idx], lat["ps"][idx], lat["rel"][idx]
@@ -175,7 +177,7 @@ def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_
     # revenue: the customer's spend level times order noise (concentration, A8)
     revenue = sc.spend.base_order_value * lat["spend"][idx] * np.exp(0.25 * rng.standard_normal(m) - 0.03125)
     ref_price = (
-        LINE_PRICE[line] * np.array([0.85, 1.0, 1.3])[cpu] * (1 + 0.08 * (warranty == 3)) * 0.93 ** np.maximum(year, 0)
+        LINE_PRICE[line] * np.array([0.85, 1.0, 1.3])[cpu] * (1 + 0.08 * (warranty == 3)) * erosion[np.maximum(day, 0)]
     )
     units = np.maximum(1, np.rint(revenue / ref_price)).astype(np.int32)
     tenure = (day - lat["acq_day"][idx]) / DAYS_PER_YEAR

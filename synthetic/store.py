@@ -314,7 +314,9 @@ def _generate_into(
             "block_size": BLOCK_SIZE,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        t4 = time.perf_counter()
         _write_duckdb(tmp)
+        timings["duckdb views"] = time.perf_counter() - t4
         bar.update(1)
         bar.close()
         replaced = atomic.swap_in(tmp, out, keep_existing=keep_existing)
