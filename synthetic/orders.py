@@ -47,6 +47,7 @@ def _pick_cum(rng, cum: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+TICKET_UNITS = np.arange(21, dtype=np.int32) ** 0.35  # units ** 0.35 for 0 ... 20 units (more count as 20)
 LINE_CUM = np.cumsum(LINE_MIX, axis=1)  # per segment, for _pick_cum
 TIER_CUM = np.cumsum([[0.20, 0.50, 0.30], [0.55, 0.35, 0.10]], axis=1)  # not / price-sensitive
 
@@ -89,7 +90,8 @@ def run_purchases(
     end = day_index(sc.world.end, sc.world.start)
     n = len(ids)
     lat = dict(lat, seg=lat["seg"].astype(np.intp))  # segment codes index arrays: intp indexes fastest
-    t = np.where(lat["initial"], rng.exponential(DAYS_PER_YEAR / lat["lam"]), lat["acq_day"].astype(float))
+    gap = DAYS_PER_YEAR / lat["lam"]  # mean days between purchases
+    t = np.where(lat["initial"], rng.exponential(gap), lat["acq_day"].astype(float))
     alive = np.ones(n, bool)
     drop_day = np.full(n, -1, np.int64)
     n_orders = np.zeros(n, np.int64)
@@ -117,7 +119,7 @@ def run_purchases(
         gone = rng.random(idx.size) < p_drop
         alive[idx[gone]] = False
         drop_day[idx[gone]] = day[gone]
-        t[idx] += rng.exponential(DAYS_PER_YEAR / lat["lam"][idx])
+        t[idx] += rng.exponential(gap[idx])
     if not o_parts:
         return {}, {}, drop_day, np.zeros(0, np.intp)
     # sorted position of each round's orders: the customer's first order's position + the round
@@ -236,7 +238,7 @@ def contract_discount(sc: Scenario, level: np.ndarray, tenure: np.ndarray, units
 
 def _tickets(rng, sc: Scenario, orders: dict, seg: np.ndarray) -> dict:
     """Support tickets of a round's orders (0-3 per order), with their operational record."""
-    n_t = np.minimum(rng.poisson(sc.support.ticket_rate * np.minimum(orders["units"], 20) ** 0.35), 3)
+    n_t = np.minimum(rng.poisson(sc.support.ticket_rate * TICKET_UNITS[np.minimum(orders["units"], 20)]), 3)
     row = np.repeat(np.arange(n_t.size), n_t)
     j = np.arange(row.size) - np.repeat(np.cumsum(n_t) - n_t, n_t)
     opened = orders["ship_day"][row] + np.floor(rng.exponential(25.0, row.size)).astype(np.int64)
