@@ -107,3 +107,17 @@ def test_generation_lookup_is_the_search(scenario):
     days = np.concatenate([days, np.floor(days[:5_000])])
     want = np.maximum(np.searchsorted(launches, days, side="right") - 1, 0)
     np.testing.assert_array_equal(orders.generation_lookup(launches)(days), want)
+
+
+def _side_task_fails(*args):
+    raise OSError("disk full (simulated)")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_failing_side_task_fails_the_run_and_leaves_nothing(tmp_path, monkeypatch, workers):
+    from synthetic import store
+
+    monkeypatch.setattr(store, "own_world_tables", _side_task_fails)
+    with pytest.raises(OSError, match="disk full"):
+        store.generate(tmp_path / "w", "case", 3, 21_000, workers=workers, progress=False)
+    assert list(tmp_path.iterdir()) == []
