@@ -45,10 +45,10 @@ PER_CUSTOMER_TABLES = (
 
 @dataclass
 class Coded:
-    """Integer codes plus their labels: written as strings without a Python loop (``null``: rows left empty)."""
+    """Integer codes plus their labels (numpy or Arrow strings): written as strings without a Python loop (``null``: rows left empty)."""
 
     codes: np.ndarray
-    labels: np.ndarray
+    labels: np.ndarray | pa.Array
     null: np.ndarray | None = None
 
 
@@ -65,17 +65,21 @@ def to_arrow(table: str, cols: dict, start) -> pa.Table:
                 base = c.name[: -len("_date")] if c.name.endswith("_date") else c.name
                 v = cols[base + "_day"]
             mask = v < -(10**8) if v.dtype.kind == "i" else None
+            mask = mask if mask is not None and mask.any() else None
             arr = pa.array(
                 to_date32(np.where(mask, 0, v) if mask is not None else v, start), type=pa.int32(), mask=mask
             ).cast(pa.date32())
         else:
             v = cols[c.name]
             if isinstance(v, Coded):
-                arr = pa.DictionaryArray.from_arrays(
-                    pa.array(v.codes.astype(np.int32), mask=v.null), pa.array(list(v.labels), pa.string())
-                ).cast(pa.string())
+                labels = v.labels if isinstance(v.labels, pa.Array) else pa.array(list(v.labels), pa.string())
+                arr = pa.DictionaryArray.from_arrays(pa.array(v.codes.astype(np.int32), mask=v.null), labels).cast(
+                    pa.string()
+                )
             elif c.nullable and v.dtype.kind == "f" and c.type != pa.float64():
                 arr = pa.array(v, from_pandas=True).cast(c.type)
+            elif not c.nullable and v.dtype == np.float64 and c.type == pa.float64():
+                arr = pa.array(v)  # as is (no scan for NaN-as-null: a NaN stays NaN and fails validation)
             else:
                 arr = pa.array(v, type=c.type, from_pandas=True)
         arrays.append(arr)
@@ -119,24 +123,16 @@ def generate_block(args: tuple) -> dict:
     lat["ids"] = ids
     tm["customers"] = clock() - t0
     t0 = clock()
-    orders, tickets, drop_day = run_purchases(rng, sc, cal, ids, lat)
+    # orders sorted by (customer, day), tickets by id, late tickets dropped; order_pos: customer of each order
+    orders, tickets, drop_day, order_pos = run_purchases(rng, sc, cal, ids, lat)
     end = day_index(sc.world.end, sc.world.start)
-    keep = tickets["opened_day"] <= end
-    tickets = {k: v[keep] for k, v in tickets.items()}
-    order_pos = orders["customer_id"] - ids[0]
-    order_rank = np.lexsort((orders["day"], orders["customer_id"]))
-    orders = {k: v[order_rank] for k, v in orders.items()}
-    order_pos = order_pos[order_rank]
-    tickets = {k: v[np.argsort(tickets["ticket_id"], kind="stable")] for k, v in tickets.items()}
     tm["orders+support_tickets"] = clock() - t0
     t0 = clock()
     complaints = escalate(rng, sc, tickets)
     complaints = {k: v[complaints["filed_day"] <= end] for k, v in complaints.items()}
     pipe = announce(rng, sc, orders, lat["key"][order_pos])
-    pipe = {
-        k: v[np.argsort(np.abs(pipe["opportunity_id"]) * 2 + (pipe["opportunity_id"] < 0), kind="stable")]
-        for k, v in pipe.items()
-    }
+    pipe_rank = np.argsort(np.abs(pipe["opportunity_id"]) * 2 + (pipe["opportunity_id"] < 0), kind="stable")
+    pipe = {k: v[pipe_rank] for k, v in pipe.items()}
     # CRM contacts logged while the customer was active in the window
     last = np.where(drop_day >= 0, drop_day, end)
     first = np.maximum(lat["acq_day"], 0)
@@ -175,7 +171,7 @@ def generate_block(args: tuple) -> dict:
     pipe_out.update(product_line=Coded(pipe["product_line"], PRODUCT_LINES), expected_close_day=pipe["expected_day"])
     cust["acquisition_day"] = lat["acq_day"]
     mkt = cost_records(sc, ids, lat, orders, campaign_spend, b, seed)
-    mkt_out = dict(mkt, programme=Coded(mkt["programme"], PROGRAMMES), region=REGIONS[mkt["region"]])
+    mkt_out = dict(mkt, programme=Coded(mkt["programme"], PROGRAMMES), region=Coded(mkt["region"], REGIONS))
     parts = {
         "customers": cust,
         "truth": truth,
@@ -247,6 +243,10 @@ def component_demand(sc: Scenario, orders: dict, seg: np.ndarray) -> np.ndarray:
     u = orders["units"].astype(np.float64)
     per_unit = {"chassis": 1, "cpu": 1, "memory": 1, "storage": 1, "display": 1, "standard_kit": 1}
     out = np.zeros((len(CATS), n_days), dtype=np.int64)
+    by_multiple: dict[int, np.ndarray] = {}  # categories with the same units per PC share one sum
     for i, cat in enumerate(CATS):
-        out[i] = np.rint(np.bincount(day, weights=u * per_unit[cat], minlength=n_days)).astype(np.int64)
+        k = per_unit[cat]
+        if k not in by_multiple:
+            by_multiple[k] = np.rint(np.bincount(day, weights=u * k, minlength=n_days)).astype(np.int64)
+        out[i] = by_multiple[k]
     return out

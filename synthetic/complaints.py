@@ -39,7 +39,8 @@ def escalate(rng: np.random.Generator, sc: Scenario, tickets: dict) -> dict:
     rate = np.full(n, sc.complaints.base_rate)
     for grp in (vendor, ~vendor & post, ~post):
         if grp.any():
-            rate[grp] *= w[grp] / w[grp].mean()
+            wg = w[grp]
+            rate[grp] *= wg / wg.mean()
     rate[vendor] *= m_vendor
     hit = rng.random(n) < np.minimum(rate, 1.0)
     k = int(hit.sum())

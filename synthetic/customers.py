@@ -79,7 +79,7 @@ def make_customers(
         "street": Coded(addr, pools.street),
         "city": Coded(addr, pools.city),
         "state": Coded(addr, pools.state),
-        "region": REGIONS[np.searchsorted(np.cumsum(REGION_P), rng.random(n) * REGION_P.sum()).clip(0, 3)],
+        "region": Coded(np.searchsorted(np.cumsum(REGION_P), rng.random(n) * REGION_P.sum()).clip(0, 3), REGIONS),
         "segment": Coded(seg, np.asarray(SEGMENTS)),
         "public_type": Coded(education.astype(np.int8), np.array(["government", "education"]), null=~public),
         "employees": emp,

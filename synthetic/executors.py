@@ -61,16 +61,19 @@ def run_blocks(
     on_done: Callable[[dict], None] | None = None,
     retries: int = 2,
     initializer: tuple[Callable, tuple] | None = None,
-) -> list[dict]:
-    """Run ``fn`` over ``args`` (one tuple per block); return the results in block order.
+    side: tuple[Callable, tuple] | None = None,
+) -> tuple[list[dict], Any]:
+    """Run ``fn`` over ``args`` (one tuple per block); return the results in block order and the side task's.
 
     ``initializer`` = ``(function, args)`` runs once in each local pool worker (e.g. to make
-    workers exit with their parent). On any failure the local pool is shut down without
-    waiting and its pending blocks are cancelled.
+    workers exit with their parent). ``side`` = ``(function, args)``: one more task that needs
+    no block (the world tables of their own), run on the same workers ahead of the blocks, so
+    it overlaps them instead of waiting for them; its result comes second (``None`` without one).
+    On any failure the local pool is shut down without waiting and its pending tasks are cancelled.
     """
     done = on_done or (lambda r: None)
     if is_distributed(scheduler, client):
-        return _run_dask(fn, args, workers, scheduler, client, done, retries)
+        return _run_dask(fn, args, workers, scheduler, client, done, retries, side)
     results = []
     if workers > 1 and len(args) > 1:
         init, init_args = initializer or (None, ())
@@ -78,18 +81,21 @@ def run_blocks(
             max_workers=min(workers, len(args)), mp_context=get_context("fork"), initializer=init, initargs=init_args
         )
         try:
+            side_future = ex.submit(side[0], *side[1]) if side else None
             for r in ex.map(fn, args):
                 results.append(r)
                 done(r)
+            side_result = side_future.result() if side_future else None
         except BaseException:
             ex.shutdown(wait=False, cancel_futures=True)
             raise
         ex.shutdown()
     else:
+        side_result = side[0](*side[1]) if side else None
         for a in args:
             results.append(fn(a))
             done(results[-1])
-    return results
+    return results, side_result
 
 
 def _share_common(client: Any, args: Sequence[tuple]) -> list[tuple]:
@@ -110,8 +116,8 @@ def _share_common(client: Any, args: Sequence[tuple]) -> list[tuple]:
     return [tuple(futures.get(j, v) for j, v in enumerate(a)) for a in args]
 
 
-def _run_dask(fn, args, workers, scheduler, client, done, retries) -> list[dict]:
-    """Submit every block as a Dask task (keys ``block-00000``...), collect as they finish."""
+def _run_dask(fn, args, workers, scheduler, client, done, retries, side=None) -> tuple[list[dict], Any]:
+    """Submit the side task (key ``side-task``) and every block as a Dask task (keys ``block-00000``...), collect as they finish."""
     from distributed import Client, LocalCluster, as_completed
 
     own_cluster = own_client = None
@@ -128,21 +134,27 @@ def _run_dask(fn, args, workers, scheduler, client, done, retries) -> list[dict]
                 own_client = client = Client(own_cluster)
             else:
                 own_client = client = Client(scheduler, timeout="20s")
+        shared = _share_common(client, args)  # before any task runs: a busy worker answers the broadcast late
+        side_future = client.submit(side[0], *side[1], key="side-task", pure=False, retries=retries) if side else None
         keys = [f"block-{a[4]:05d}" for a in args]
-        futures = client.map(fn, _share_common(client, args), key=keys, pure=False, retries=retries)
+        futures = client.map(fn, shared, key=keys, pure=False, retries=retries)
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[dict | None] = [None] * len(futures)
-        for fut in as_completed(futures):
+        side_result = None
+        for fut in as_completed(futures + ([side_future] if side_future else [])):
             try:
                 r = fut.result()
             except Exception as exc:  # noqa: BLE001 - re-raised with the block named
-                for f in futures:
+                for f in futures + ([side_future] if side_future else []):
                     f.cancel()
                 raise BlockFailed(f"{fut.key} failed after {retries + 1} tries: {type(exc).__name__}: {exc}") from exc
-            results[index[fut.key]] = r
             fut.release()
+            if side_future is not None and fut.key == side_future.key:
+                side_result = r
+                continue
+            results[index[fut.key]] = r
             done(r)
-        return results  # type: ignore[return-value]
+        return results, side_result  # type: ignore[return-value]
     finally:
         if own_client is not None:
             own_client.close()

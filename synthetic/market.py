@@ -189,14 +189,16 @@ def make_surveys(rng: np.random.Generator, sc: Scenario) -> dict:
     target = np.clip(target + exp_term + crisis, 0.5, 99.5)
     score = np.clip(latent_mean_for(target, s.response_sd) + s.response_sd * rng.standard_normal(m), 0, 100)
     handler = np.where(firm & contact, np.where(ops["vendor"], 1, 0), -1)
+    from .block import Coded  # text columns as codes into their labels: Arrow builds the strings
+
     return {
         "response_id": np.arange(1, m + 1, dtype=np.int64),
-        "brand": np.asarray(BRANDS)[brand],
-        "quarter": np.asarray(labels)[qi],
+        "brand": Coded(brand, np.asarray(BRANDS)),
+        "quarter": Coded(qi, np.asarray(labels)),
         "interview_day": day,
-        "segment": np.asarray(SEGMENTS)[seg],
+        "segment": Coded(seg, np.asarray(SEGMENTS)),
         "had_support_contact": contact,
-        "contact_handler": np.where(handler < 0, None, np.where(handler == 1, "vendor", "in_house")),
+        "contact_handler": Coded(np.maximum(handler, 0), np.array(["in_house", "vendor"]), null=handler < 0),
         "contact_wait_minutes": np.where(firm & contact, ops["wait_minutes"], np.nan),
         "contact_resolved_first": np.where(firm & contact, ops["fcr"], None),
         "score": np.round(score, 1),
@@ -221,17 +223,23 @@ def make_market_panel(rng: np.random.Generator, sc: Scenario) -> dict:
     u = rng.random(m)
     is_firm = u < p_firm
     v = (u - p_firm) / (1 - p_firm)  # uniform on the rest of the market
-    cq = cum[qi]
-    other = 1 + (cq < (v * cq[:, -1])[:, None]).sum(axis=1).clip(0, len(comp) - 1)
+    # competitors whose cumulative weight lies below v x total (one column at a time: no buyers x brands matrix)
+    x = v * cum[:, -1][qi]
+    below = np.zeros(m, np.intp)
+    for j in range(cum.shape[1]):
+        below += cum[:, j][qi] < x
+    other = 1 + below.clip(0, len(comp) - 1)
     brand = np.where(is_firm, 0, other)
     seg = np.searchsorted([0.55, 0.92], rng.random(m)).astype(np.int8)
     units = np.where(seg == 0, 1, 1 + rng.geometric(0.3, m) - 1).astype(np.int32)
+    from .block import Coded  # text columns as codes into their labels: Arrow builds the strings
+
     return {
         "buyer_id": np.arange(1, m + 1, dtype=np.int64),
         "purchase_day": day,
-        "quarter": np.asarray(labels)[qi],
-        "buyer_segment": np.array(["home", "business", "public"])[seg],
-        "brand": np.asarray(BRANDS)[brand],
+        "quarter": Coded(qi, np.asarray(labels)),
+        "buyer_segment": Coded(seg, np.array(["home", "business", "public"])),
+        "brand": Coded(brand, np.asarray(BRANDS)),
         "units": units,
     }
 

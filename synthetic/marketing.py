@@ -107,9 +107,7 @@ def apply_marketing(
     n_years = int(year_of_month.max()) + 1
     cells_of_year = [np.flatnonzero(year_of_month == y) for y in range(n_years)]
     u = rng.random(n)
-    region = np.zeros(n, np.int64)
-    for i, name in enumerate(REGIONS):
-        region[np.asarray(cust["region"]) == name] = i
+    region = cust["region"].codes.astype(np.int64)  # a copy: codes into REGIONS
     new_day = acq.copy()
     for y in range(n_years):  # a handful of years; vectorised over customers
         sel = np.flatnonzero(campaign & (year == y))
@@ -123,7 +121,9 @@ def apply_marketing(
         region[sel] = cell % N_REGIONS
         lo, hi = firsts[mo], np.minimum(firsts[mo + 1], end + 1)
         new_day[sel] = lo + np.floor(rng.random(sel.size) * (hi - lo)).astype(np.int64)
-    cust["region"] = REGIONS[region]
+    from .block import Coded  # region as codes into REGIONS: Arrow builds the strings
+
+    cust["region"] = Coded(region, REGIONS)
     lat["region_code"] = region
     lat["acq_day"] = new_day
     # the plan's spend: cost per customer x expected campaign customers of the block's realised yearly intake

@@ -33,16 +33,21 @@ CHANNELS = np.array(["web", "premier", "phone", "sales_rep"])
 CPU_TIERS = np.array(["budget", "mainstream", "performance"])
 
 
-def _pick(rng, probs_rows: np.ndarray) -> np.ndarray:
-    """One categorical draw per row of a probability matrix."""
-    return _pick_cum(rng, np.cumsum(probs_rows, axis=1))
+def _pick_cum(rng, cum: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """One categorical draw per element of ``rows``, from row ``rows[i]`` of the cumulative probabilities ``cum``.
+
+    The draw is the count of thresholds below ``u x total`` (u uniform): the same value as
+    ``(u[:, None] * cum[rows][:, -1:] > cum[rows]).sum(axis=1)``, counted one column at a time so
+    that no (n, k) matrix is built. The last column (the total) is never below ``u x total``.
+    """
+    x = rng.random(len(rows)) * cum[:, -1][rows]
+    out = np.zeros(len(rows), np.intp)
+    for j in range(cum.shape[1] - 1):
+        out += x > cum[:, j][rows]
+    return out
 
 
-def _pick_cum(rng, c: np.ndarray) -> np.ndarray:
-    """One categorical draw per row, given each row's cumulative probabilities (the same draw as :func:`_pick`)."""
-    return (rng.random(len(c))[:, None] * c[:, -1:] > c).sum(axis=1)
-
-
+TICKET_UNITS = np.arange(21, dtype=np.int32) ** 0.35  # units ** 0.35 for 0 ... 20 units (more count as 20)
 LINE_CUM = np.cumsum(LINE_MIX, axis=1)  # per segment, for _pick_cum
 TIER_CUM = np.cumsum([[0.20, 0.50, 0.30], [0.55, 0.35, 0.10]], axis=1)  # not / price-sensitive
 
@@ -54,27 +59,59 @@ def cpu_launch_days(sc: Scenario) -> np.ndarray:
     return np.floor(np.arange(n) * step).astype(np.int64)
 
 
+def generation_lookup(launches: np.ndarray):
+    """A function: day offsets -> the CPU generation on sale (the last launched on or before the day, at least 0).
+
+    The same as ``max(np.searchsorted(launches, days, side="right") - 1, 0)``: launch days are whole
+    days, so a launch is on or before ``d`` exactly when it is on or before ``floor(d)``, and one
+    table over the whole days between the first and the last launch answers every day.
+    """
+    lo, hi = int(launches[0]) - 1, int(launches[-1])
+    table = np.maximum(np.searchsorted(launches, np.arange(lo, hi + 1), side="right") - 1, 0)
+
+    def generation_on(days: np.ndarray) -> np.ndarray:
+        return table[np.clip(np.floor(days), lo, hi).astype(np.intp) - lo]
+
+    return generation_on
+
+
 def run_purchases(
     rng: np.random.Generator, sc: Scenario, cal: Calibration, ids: np.ndarray, lat: dict
-) -> tuple[dict, dict, np.ndarray]:
-    """Simulate every purchase of a block; returns (orders, tickets, dropout_day per customer)."""
+) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    """Simulate every purchase of a block; returns (orders, tickets, dropout_day, customer position of each order).
+
+    Orders come sorted by (customer, day) and tickets by ``ticket_id``; tickets opened after the
+    world's end are dropped. Rounds produce orders round-major, but in every round a customer buys
+    at most once, its rounds are 0, 1, ... with days that never decrease, and ``order_id`` is
+    ``customer_id * 1000 + round``. So the sorted position of customer ``i``'s round-``k`` order is
+    (orders of the customers before ``i``) + ``k``, and each round's rows are scattered straight
+    there: a counting sort, in the order a stable sort by (customer, day) and by ticket id gives.
+    """
     end = day_index(sc.world.end, sc.world.start)
     n = len(ids)
-    t = np.where(lat["initial"], rng.exponential(DAYS_PER_YEAR / lat["lam"]), lat["acq_day"].astype(float))
+    lat = dict(lat, seg=lat["seg"].astype(np.intp))  # segment codes index arrays: intp indexes fastest
+    gap = DAYS_PER_YEAR / lat["lam"]  # mean days between purchases
+    t = np.where(lat["initial"], rng.exponential(gap), lat["acq_day"].astype(float))
     alive = np.ones(n, bool)
     drop_day = np.full(n, -1, np.int64)
-    main_line = _pick(rng, LINE_MIX[lat["seg"]])
-    o_parts, t_parts = [], []
+    n_orders = np.zeros(n, np.int64)
+    main_line = _pick_cum(rng, LINE_CUM, lat["seg"])
+    generation_on = generation_lookup(cpu_launch_days(sc))
+    # price erosion by order day (0 ... end; earlier days as day 0): the same 0.93 ** years as per order, once a day
+    erosion = 0.93 ** np.maximum(np.arange(end + 1) / DAYS_PER_YEAR, 0)
+    rounds, o_parts, t_parts = [], [], []
     mult = sc.purchase.bad_support_dropout_multiplier
     for k in range(MAX_ORDERS):
         idx = np.flatnonzero(alive & (t <= end))
         if idx.size == 0:
             break
         day = np.floor(t[idx]).astype(np.int64)
-        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line)
+        orders = _configure(rng, sc, cal, ids, lat, idx, day, k, main_line, generation_on, erosion)
         tickets = _tickets(rng, sc, orders, lat["seg"][idx])
+        rounds.append(idx)
         o_parts.append(orders)
         t_parts.append(tickets)
+        n_orders[idx] += 1
         bad = np.zeros(idx.size, bool)
         if tickets["csat"].size:
             bad[tickets["_row"][tickets["csat"] <= 2]] = True
@@ -82,35 +119,67 @@ def run_purchases(
         gone = rng.random(idx.size) < p_drop
         alive[idx[gone]] = False
         drop_day[idx[gone]] = day[gone]
-        t[idx] += rng.exponential(DAYS_PER_YEAR / lat["lam"][idx])
-    orders = {c: np.concatenate([p[c] for p in o_parts]) for c in o_parts[0]} if o_parts else {}
-    tickets = {c: np.concatenate([p[c] for p in t_parts]) for c in t_parts[0] if c != "_row"} if t_parts else {}
-    return orders, tickets, drop_day
+        t[idx] += rng.exponential(gap[idx])
+    if not o_parts:
+        return {}, {}, drop_day, np.zeros(0, np.intp)
+    # sorted position of each round's orders: the customer's first order's position + the round
+    first = np.cumsum(n_orders) - n_orders
+    o_dest = [first[idx] + k for k, idx in enumerate(rounds)]
+    n_total = int(n_orders.sum())
+    # tickets: the same within orders (an order's tickets j = 0, 1, ... follow each other); late ones dropped
+    n_tickets = np.zeros(n_total, np.int64)
+    kept = np.zeros(sum(p["_row"].size for p in t_parts), bool)
+    for d, p in zip(o_dest, t_parts):
+        n_tickets[d] = p["_n"]
+    t_first = np.cumsum(n_tickets) - n_tickets
+    t_dest = [t_first[d[p["_row"]]] + p["_j"] for d, p in zip(o_dest, t_parts)]
+    for d, p in zip(t_dest, t_parts):
+        kept[d] = p["opened_day"] <= end
+    rank = np.cumsum(kept) - 1
+    n_kept = int(kept.sum())
+    # a dropped ticket goes to a spare last slot, cut off below
+    t_dest = [np.where(kept[d], rank[d], n_kept) for d in t_dest]
+    orders = _scatter(o_parts, o_dest, n_total)
+    tickets = _scatter(t_parts, t_dest, n_kept + 1, skip=("_row", "_j", "_n"))
+    tickets = {c: v[:n_kept] for c, v in tickets.items()}
+    return orders, tickets, drop_day, np.repeat(np.arange(n), n_orders)
 
 
-def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line) -> dict:
+def _scatter(parts: list[dict], dest: list[np.ndarray], size: int, skip: tuple = ()) -> dict:
+    """Columns of length ``size`` with ``parts[r][c]`` written at rows ``dest[r]`` (the rounds' rows, placed)."""
+    rows = np.concatenate(dest)
+    out = {}
+    for c in parts[0]:
+        if c in skip:
+            continue
+        a = np.empty(size, np.result_type(*[p[c] for p in parts]))
+        a[rows] = np.concatenate([p[c] for p in parts])
+        out[c] = a
+    return out
+
+
+def _configure(rng, sc: Scenario, cal: Calibration, ids, lat, idx, day, k, main_line, generation_on, erosion) -> dict:
     """Configure one order per purchasing customer (standard items + chosen options, D13)."""
     m = idx.size
     seg, ps, rel = lat["seg"][idx], lat["ps"][idx], lat["rel"][idx]
     year = day / DAYS_PER_YEAR
     # product line: transactional customers stick to one line, relationship customers range wider
     stick = rng.random(m) < np.where(rel, 0.35, 0.75)
-    line = np.where(stick, main_line[idx], _pick_cum(rng, LINE_CUM[seg]))
-    cpu = _pick_cum(rng, TIER_CUM[ps.astype(np.intp)])
-    launches = cpu_launch_days(sc)
+    line = np.where(stick, main_line[idx], _pick_cum(rng, LINE_CUM, seg))
+    cpu = _pick_cum(rng, TIER_CUM, ps.astype(np.intp))
     avail = day - sc.supply.inventory_days - rng.integers(0, 2, m)  # old stock sells through first (D4)
-    gen = np.searchsorted(launches, avail, side="right") - 1
-    gen = np.maximum(gen, 0)
+    gen = generation_on(avail)
     mem_step = np.floor(np.maximum(year, 0) / 2).astype(int)
-    memory = (256 * 2 ** (mem_step + cpu // 2)).astype(np.int32)
-    storage = (20 * 2 ** (mem_step + cpu // 2)).astype(np.int32)
+    doublings = mem_step + cpu // 2  # >= 0: 256 << d == 256 * 2**d
+    memory = (256 << doublings).astype(np.int32)
+    storage = (20 << doublings).astype(np.int32)
     warranty = np.where(rng.random(m) < np.where(rel | (seg >= 2), 0.7, 0.3), 3, 1).astype(np.int8)
     # discounts: price-sensitive customers take promotions; business accounts have contract prices (A7)
     promo = rng.random(m) < np.where(ps, 0.6, 0.15)
     # revenue: the customer's spend level times order noise (concentration, A8)
     revenue = sc.spend.base_order_value * lat["spend"][idx] * np.exp(0.25 * rng.standard_normal(m) - 0.03125)
     ref_price = (
-        LINE_PRICE[line] * np.array([0.85, 1.0, 1.3])[cpu] * (1 + 0.08 * (warranty == 3)) * 0.93 ** np.maximum(year, 0)
+        LINE_PRICE[line] * np.array([0.85, 1.0, 1.3])[cpu] * (1 + 0.08 * (warranty == 3)) * erosion[np.maximum(day, 0)]
     )
     units = np.maximum(1, np.rint(revenue / ref_price)).astype(np.int32)
     tenure = (day - lat["acq_day"][idx]) / DAYS_PER_YEAR
@@ -163,17 +232,19 @@ def contract_discount(sc: Scenario, level: np.ndarray, tenure: np.ndarray, units
     """
     s = sc.spend
     ln_d = level + s.contract_discount_tenure * np.maximum(tenure, 0) + s.contract_discount_volume * np.log(units)
-    return np.where(np.isnan(ln_d), 0.0, np.minimum(np.exp(np.nan_to_num(ln_d, nan=-50.0)), 0.45))
+    nan = np.isnan(ln_d)  # ln_d is never infinite: where(nan, -50, x) is nan_to_num(x, nan=-50)
+    return np.where(nan, 0.0, np.minimum(np.exp(np.where(nan, -50.0, ln_d)), 0.45))
 
 
 def _tickets(rng, sc: Scenario, orders: dict, seg: np.ndarray) -> dict:
     """Support tickets of a round's orders (0-3 per order), with their operational record."""
-    n_t = np.minimum(rng.poisson(sc.support.ticket_rate * np.minimum(orders["units"], 20) ** 0.35), 3)
+    n_t = np.minimum(rng.poisson(sc.support.ticket_rate * TICKET_UNITS[np.minimum(orders["units"], 20)]), 3)
     row = np.repeat(np.arange(n_t.size), n_t)
     j = np.arange(row.size) - np.repeat(np.cumsum(n_t) - n_t, n_t)
     opened = orders["ship_day"][row] + np.floor(rng.exponential(25.0, row.size)).astype(np.int64)
     ops = draw_contacts(rng, sc, seg[row], opened)
-    contact = np.searchsorted([0.7, 0.9], rng.random(row.size)).astype(np.int8)
+    u = rng.random(row.size)
+    contact = ((u > 0.7).astype(np.int8) + (u > 0.9)).astype(np.int8)  # np.searchsorted([0.7, 0.9], u)
     out = {
         "ticket_id": orders["order_id"][row] * 4 + j,
         "order_id": orders["order_id"][row],
@@ -181,6 +252,8 @@ def _tickets(rng, sc: Scenario, orders: dict, seg: np.ndarray) -> dict:
         "opened_day": opened,
         "contact_channel": contact,
         "_row": row,
+        "_j": j,
+        "_n": n_t,
     }
     out.update(ops)
     return out

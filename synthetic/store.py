@@ -25,6 +25,8 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from .market import MARKET, SURVEYS, make_market_panel, make_surveys
 from .names import make_pools
 from .scenario import LOCALES, PRESETS, Scenario, build_scenario
 from .schema import TABLES
-from .supply import SUPPLY, make_supply
+from .supply import SUPPLY, make_supply, prepare_supply
 
 GENERATOR_VERSION = "6"
 MAX_CUSTOMERS = 5_000_000
@@ -172,26 +174,67 @@ def generate(
     )
     out = Path(out)
     check_writable(out.parent if not out.exists() else out, out_name)
-    cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic.remove_stale(out.parent)  # folders of killed runs
-    tmp = atomic.temp_beside(out)
-    with atomic.sigterm_as_exit():
-        return _generate_into(
-            tmp,
-            out,
-            sc,
-            cal,
-            seed,
-            n_customers,
-            overrides,
-            workers,
-            progress,
-            validate,
-            keep_existing,
-            scheduler,
-            client,
-        )
+    pools = _pools_beside(sc.world.locale, int(seed), workers)  # filled while this process calibrates
+    try:
+        cal = calibrate.solve(sc)  # may raise ParameterError for unreachable targets: still before writing
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic.remove_stale(out.parent)  # folders of killed runs
+        tmp = atomic.temp_beside(out)
+        with atomic.sigterm_as_exit():
+            return _generate_into(
+                tmp,
+                out,
+                sc,
+                cal,
+                pools,
+                seed,
+                n_customers,
+                overrides,
+                workers,
+                progress,
+                validate,
+                keep_existing,
+                scheduler,
+                client,
+            )
+    finally:
+        pools.close()
+
+
+class _Background:
+    """A function call running in a forked process (``workers`` > 1) or deferred to :meth:`result`."""
+
+    def __init__(self, fn, args: tuple, fork: bool):
+        self.fn, self.args, self.ex, self.future = fn, args, None, None
+        if fork:
+            self.ex = ProcessPoolExecutor(
+                1, mp_context=get_context("fork"), initializer=die_with_parent, initargs=(os.getpid(),)
+            )
+            self.future = self.ex.submit(fn, *args)
+
+    def result(self):
+        """The call's value (waits for the process, then ends it)."""
+        if self.future is None:
+            return self.fn(*self.args)
+        try:
+            return self.future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the process (if any) without waiting for the call."""
+        if self.ex is not None:
+            self.ex.shutdown(wait=False, cancel_futures=True)
+            self.ex = None
+
+
+def _pools_beside(locale: str, seed: int, workers: int) -> _Background:
+    """Start filling the name pools (Faker, a few tenths of a second; see :mod:`synthetic.names`).
+
+    With more than one worker they are filled in a forked process while this one calibrates, so
+    the customer blocks start sooner; with one worker, in this process when they are needed.
+    """
+    return _Background(make_pools, (locale, seed), fork=workers > 1)
 
 
 def _generate_into(
@@ -199,6 +242,7 @@ def _generate_into(
     out: Path,
     sc: Scenario,
     cal: calibrate.Calibration,
+    pools_job: _Background,
     seed: int,
     n_customers: int,
     overrides: Mapping[str, Any] | None,
@@ -214,14 +258,16 @@ def _generate_into(
     t0 = time.perf_counter()
     tmp.mkdir()
     try:
-        pools = make_pools(sc.world.locale, int(seed))
+        pools = pools_job.result()
         n_blocks = -(-n_customers // BLOCK_SIZE)
         sizes = [min(BLOCK_SIZE, n_customers - b * BLOCK_SIZE) for b in range(n_blocks)]
         sc_json = sc.model_dump_json()
         root, cal_d = str(tmp), cal.to_dict()  # one object each: a Dask run sends shared inputs once
         args = [(root, sc_json, cal_d, int(seed), b, sizes[b], pools, validate) for b in range(n_blocks)]
         bar = _progress(progress, n_blocks + 2, "generating world")
-        results = run_blocks(
+        # the world tables that need no customer block run as one more task beside the blocks
+        side = (own_world_tables, (root, sc_json, int(seed), pools.supplier, validate))
+        results, early = run_blocks(
             generate_block,
             args,
             workers,
@@ -229,22 +275,20 @@ def _generate_into(
             client,
             on_done=lambda r: bar.update(1),
             initializer=(die_with_parent, (os.getpid(),)),
+            side=side,
         )
         timings["customer_blocks (wall)"] = time.perf_counter() - t0
+        for k, v in early["seconds"].items():
+            timings[f"  cpu: {k}"] = v
         for r in results:
             for k, v in r["seconds"].items():
                 timings[f"  cpu: {k}"] = timings.get(f"  cpu: {k}", 0.0) + v
         demand = sum(r["demand"] for r in results)
         rows = {t: int(sum(r["rows"][t] for r in results)) for t in PER_CUSTOMER_TABLES}
+        rows.update(early["rows"])
         t1 = time.perf_counter()
-        start = sc.world.start
-        world_tables = {
-            "surveys": make_surveys(block_seed(seed, SURVEYS, 0), sc),
-            "market_panel": make_market_panel(block_seed(seed, MARKET, 0), sc),
-        }
-        supply = make_supply(block_seed(seed, SUPPLY, 0), sc, demand, pools.supplier)
-        world_tables.update({k: v for k, v in supply.items() if not k.startswith("_")})
-        arrow = {name: to_arrow(name, world_tables[name], start) for name in WORLD_TABLES}
+        supply = make_supply(early["supply_rng"], sc, demand, pools.supplier, early["supply_prepared"])
+        arrow = {name: to_arrow(name, supply[name], sc.world.start) for name in WORLD_TABLES if name in supply}
         timings["world_tables"] = time.perf_counter() - t1
         if validate:  # in memory, before writing (the blocks were checked the same way in their workers)
             from .validate import check_tables
@@ -270,7 +314,9 @@ def _generate_into(
             "block_size": BLOCK_SIZE,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        t4 = time.perf_counter()
         _write_duckdb(tmp)
+        timings["duckdb views"] = time.perf_counter() - t4
         bar.update(1)
         bar.close()
         replaced = atomic.swap_in(tmp, out, keep_existing=keep_existing)
@@ -281,6 +327,48 @@ def _generate_into(
         shutil.rmtree(replaced, ignore_errors=True)
     generate.last_timings = timings  # type: ignore[attr-defined]
     return out
+
+
+OWN_WORLD_TABLES = ("surveys", "market_panel")  # world tables that need nothing from the customer blocks
+
+
+def own_world_tables(root: str, sc_json: str, seed: int, supplier_names: np.ndarray, validate: bool = True) -> dict:
+    """Make, check and write the world tables that need no customer block; prepare the supply chain.
+
+    Runs as a task beside the customer blocks (:func:`synthetic.executors.run_blocks`). Returns the
+    rows written, the supply chain's demand-free part (:func:`synthetic.supply.prepare_supply`) with
+    the generator it advanced (``make_supply`` continues it), and CPU seconds per step.
+    """
+    clock = time.perf_counter
+    sc = Scenario.model_validate_json(sc_json)
+    tm: dict[str, float] = {}
+    t0 = clock()
+    supply_rng = block_seed(seed, SUPPLY, 0)
+    prepared = prepare_supply(supply_rng, sc, supplier_names)
+    tm["supply preparation"] = clock() - t0
+    t0 = clock()
+    tables = {
+        "surveys": make_surveys(block_seed(seed, SURVEYS, 0), sc),
+        "market_panel": make_market_panel(block_seed(seed, MARKET, 0), sc),
+    }
+    arrow = {name: to_arrow(name, tables[name], sc.world.start) for name in OWN_WORLD_TABLES}
+    tm["surveys+market_panel"] = clock() - t0
+    if validate:
+        from .validate import check_tables
+
+        t0 = clock()
+        check_tables(arrow)
+        tm["validate surveys+market_panel"] = clock() - t0
+    t0 = clock()
+    for name, tab in arrow.items():
+        write_part(Path(root), name, 0, tab)
+    tm["write surveys+market_panel"] = clock() - t0
+    return {
+        "rows": {name: tab.num_rows for name, tab in arrow.items()},
+        "supply_rng": supply_rng,
+        "supply_prepared": prepared,
+        "seconds": tm,
+    }
 
 
 def _jsonable(v: Any) -> Any:

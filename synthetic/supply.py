@@ -330,14 +330,33 @@ def _fifo_generations(sc: Scenario, own_before: np.ndarray, sold: np.ndarray, pi
     }
 
 
-def make_supply(
-    rng: np.random.Generator, sc: Scenario, demand: np.ndarray, supplier_names: np.ndarray
-) -> dict[str, dict]:
-    """All supply-chain tables from the world's daily customer demand (PCs per ship day)."""
-    n_cat, n_days = demand.shape
+def prepare_supply(rng: np.random.Generator, sc: Scenario, supplier_names: np.ndarray) -> dict:
+    """What the supply chain needs before any demand: the supplier base (drawn from ``rng``), the
+    component catalogue and the two safety covers (calibrated on the reference demand).
+
+    :func:`make_supply` continues with the same ``rng``, so this can run while the customer blocks
+    still run (the generator does) and the tables are the same as in one call.
+    """
     sup = make_suppliers(rng, sc, supplier_names)
-    comps = make_components(sc, sup)
-    firm_safety, comp_safety = calibrate_safety(sc, sup)
+    return {"suppliers": sup, "components": make_components(sc, sup), "safety": calibrate_safety(sc, sup)}
+
+
+def make_supply(
+    rng: np.random.Generator,
+    sc: Scenario,
+    demand: np.ndarray,
+    supplier_names: np.ndarray,
+    prepared: dict | None = None,
+) -> dict[str, dict]:
+    """All supply-chain tables from the world's daily customer demand (PCs per ship day).
+
+    ``prepared``: what :func:`prepare_supply` returned for this ``rng`` (which it advanced); without
+    it the preparation runs here first.
+    """
+    n_cat, n_days = demand.shape
+    prepared = prepared if prepared is not None else prepare_supply(rng, sc, supplier_names)
+    sup, comps = prepared["suppliers"], prepared["components"]
+    firm_safety, comp_safety = prepared["safety"]
     a = demand[0].astype(float)
     r = simulate(rng, sc, a, sup, firm_safety, comp_safety)
     days = np.arange(n_days)

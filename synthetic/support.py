@@ -30,12 +30,17 @@ def vendor_handles(sc: Scenario, seg_codes: np.ndarray, days: np.ndarray) -> np.
     """Whether each contact (segment code, day offset) falls under the outsourcing regime."""
     o = sc.outsourcing
     start = day_index(o.start, sc.world.start)
-    out_seg = np.isin(seg_codes, [SEG_INDEX[s] for s in o.segments])
-    covered = out_seg & (days >= start)
+    covered = segment_mask(o.segments)[seg_codes] & (days >= start)
     if o.return_segments:
         ret = day_index(o.return_date, sc.world.start)
-        covered &= ~(np.isin(seg_codes, [SEG_INDEX[s] for s in o.return_segments]) & (days >= ret))
+        covered &= ~(segment_mask(o.return_segments)[seg_codes] & (days >= ret))
     return covered
+
+
+def segment_mask(names) -> np.ndarray:
+    """Boolean per segment code: whether that segment is one of ``names`` (a lookup table for codes)."""
+    wanted = set(names)
+    return np.array([s in wanted for s in SEGMENTS])
 
 
 def in_crisis(sc: Scenario, days: np.ndarray) -> np.ndarray:
