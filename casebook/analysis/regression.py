@@ -53,17 +53,10 @@ def ols(
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise ValueError(f"columns: {missing} not in data (columns: {', '.join(map(str, data.columns))})")
-    if data[cols].isna().to_numpy().any():
+    if any(data[c].isna().any() for c in cols):
         raise ValueError(f"data: missing values in {', '.join(c for c in cols if data[c].isna().any())}")
-    parts = [pd.DataFrame({"Intercept": np.ones(len(data))}, index=data.index)]
-    parts += [data[list(x)].astype(np.float64)] if x else []
-    for c in categorical:
-        levels = sorted(pd.unique(data[c]))
-        d = pd.get_dummies(pd.Categorical(data[c], categories=levels), drop_first=True, dtype=np.float64)
-        d.columns = [f"C({c})[T.{lv}]" for lv in levels[1:]]
-        d.index = data.index
-        parts.append(d)
-    X = pd.concat(parts, axis=1)
+    X = pd.DataFrame(design(data, x, categorical), columns=design_names(data, x, categorical), copy=False)
+    X.index = data.index  # one float64 block: statsmodels takes it as a view, no copy
     model = sm.OLS(data[y].astype(np.float64), X)
     if cluster:
         res = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data[cluster])[0]})
@@ -73,3 +66,38 @@ def ols(
         _ = res.nobs, res.df_resid, res.bse, res.tvalues, res.pvalues, res.conf_int()  # evaluated (cached) first
         res.remove_data()
     return res
+
+
+def _levels(data: pd.DataFrame, c: str) -> list:
+    """The sorted levels of categorical column ``c``."""
+    return sorted(pd.unique(data[c]))
+
+
+def design_names(data: pd.DataFrame, x: Sequence[str], categorical: Sequence[str]) -> list[str]:
+    """Column names of :func:`design`, as patsy names them (``Intercept``, ``x``, ``C(c)[T.level]``)."""
+    names = ["Intercept", *x]
+    for c in categorical:
+        names += [f"C({c})[T.{lv}]" for lv in _levels(data, c)[1:]]
+    return names
+
+
+def design(data: pd.DataFrame, x: Sequence[str], categorical: Sequence[str]) -> np.ndarray:
+    """The treatment-coded design matrix (intercept, ``x``, dummies) as one float64 array, filled in place.
+
+    One allocation of ``rows x columns``: no per-column frames and no concatenated copy, so at a
+    million rows the design costs its own size and nothing more.
+    """
+    k = 1 + len(x) + sum(len(_levels(data, c)) - 1 for c in categorical)
+    X = np.zeros((len(data), k))
+    X[:, 0] = 1.0
+    for j, c in enumerate(x, start=1):
+        X[:, j] = data[c].to_numpy(dtype=np.float64)
+    j = 1 + len(x)
+    rows = np.arange(len(data))
+    for c in categorical:
+        levels = _levels(data, c)
+        codes = pd.Categorical(data[c], categories=levels).codes  # 0 = the left-out level
+        hit = codes > 0
+        X[rows[hit], j + codes[hit] - 1] = 1.0
+        j += len(levels) - 1
+    return X
