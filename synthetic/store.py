@@ -388,7 +388,7 @@ _LEAN = [False]
 
 
 def return_freed_memory() -> None:
-    """Make memory freed by deleted tables go back to the system (:meth:`World.table` and :meth:`World.connect` call it).
+    """Make memory freed by deleted tables go back to the system (:meth:`World.table`, :meth:`World.sql` and :meth:`World.connect` call it).
 
     At a million customers a chapter reads order-level columns of 5.5 M rows. Arrow's own
     memory pool keeps what a converted table freed, and glibc keeps freed heap below its
@@ -398,9 +398,10 @@ def return_freed_memory() -> None:
     Arrow setting applies. Measured in chapter 02 at 1,000,000 customers: 2.9 -> 1.45 GB peak
     with its other changes; a lower threshold (1 MB) saves a little more memory for 25 % more time.
 
-    On every call glibc's ``malloc_trim`` also hands back the free pages inside the heap that
-    smaller freed objects (string columns, merge and groupby temporaries) leave behind: about
-    150 MB after chapter 03 loads its tables at a million customers; the call takes milliseconds.
+    On every call (before and after each read) glibc's ``malloc_trim`` also hands back the free
+    pages inside the heap that smaller freed objects (reader buffers, merge and groupby
+    temporaries) leave behind: about 130 MB after chapter 03 reads its 2.4 M tickets at a
+    million customers; the call takes milliseconds.
     """
     import ctypes
 
@@ -448,9 +449,11 @@ class World:
         return_freed_memory()
         # dates as datetime64 (pandas 3 would otherwise give Python date objects); one column per block and
         # the Arrow buffers released as they are converted: the same frame, at about half the peak memory
-        return pq.read_table(self.path / name, columns=columns).to_pandas(
+        frame = pq.read_table(self.path / name, columns=columns).to_pandas(
             date_as_object=False, split_blocks=True, self_destruct=True
         )
+        return_freed_memory()  # the Parquet reader's buffers (measured: 130 MB for 2.4 M tickets at 1 M customers)
+        return frame
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.table(name)
@@ -463,16 +466,13 @@ class World:
         if self._con is None:
             self._con = duckdb.connect(str(self.path / "world.duckdb"), read_only=True)
             self._con.execute(f"SET file_search_path = '{self.path}'")
-            # DuckDB's allocator (jemalloc on Linux) keeps what a query freed; with background threads and
-            # a low flush threshold it returns it within a second instead of holding a few hundred MB
-            # after each large query (measured in chapter 03 at 1,000,000 customers: 535 -> 315 MB)
-            self._con.execute("SET allocator_background_threads = true")
-            self._con.execute("SET allocator_flush_threshold = '16MB'")
         return self._con
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run SQL against the world's views; return a DataFrame."""
-        return self.connect().execute(query, params or []).df()
+        frame = self.connect().execute(query, params or []).df()
+        return_freed_memory()
+        return frame
 
     def planted(self, key: str) -> Any:
         """The scenario's value for a dotted key (the planted truth)."""
