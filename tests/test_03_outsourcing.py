@@ -649,6 +649,23 @@ def test_regression_lean_pinv_is_statsmodels_pinv_bit_for_bit():
         assert np.array_equal(mine, ref) and np.array_equal(s_mine, s_ref)
 
 
+def test_regression_wls_equals_the_formula_version():
+    """``regression.ols(..., weights=...)`` is ``smf.wls``: same coefficients and clustered errors (chapter 01's A7)."""
+    import statsmodels.formula.api as smf
+
+    from casebook.analysis import regression
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    df = pd.DataFrame({"y": rng.normal(size=n), "a": rng.normal(size=n), "k": rng.integers(0, 2, n)})
+    df["g"] = rng.integers(0, 500, n)
+    w = 1.0 / df.groupby("g")["g"].transform("size")
+    mine = regression.ols(df, "y", ["a", "k"], weights=w, cluster="g")
+    ref = smf.wls("y ~ a + k", data=df, weights=w).fit(cov_type="cluster", cov_kwds={"groups": df["g"].to_numpy()})
+    assert list(mine.params.index) == list(ref.params.index)
+    assert np.allclose(mine.params, ref.params, rtol=1e-12) and np.allclose(mine.bse, ref.bse, rtol=1e-12)
+
+
 def test_regression_ols_equals_the_formula_version():
     """``regression.ols`` builds the design with pandas; coefficients and clustered errors equal smf.ols's."""
     import statsmodels.formula.api as smf

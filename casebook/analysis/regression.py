@@ -29,6 +29,7 @@ def ols(
     cluster: str | None = None,
     cov_type: str = "nonrobust",
     keep_data: bool = False,
+    weights: str | np.ndarray | pd.Series | None = None,
 ):
     """OLS of ``y`` on ``x`` plus treatment-coded ``categorical`` controls, as ``smf.ols`` would fit it.
 
@@ -41,6 +42,8 @@ def ols(
         categorical: columns entered as dummies, the first of their sorted levels left out.
         cluster: if given, standard errors clustered by this column (``cov_type="cluster"``).
         cov_type: statsmodels covariance type when ``cluster`` is None (e.g. ``"HC1"``).
+        weights: if given (a column name or one weight per row), weighted least squares as
+            ``smf.wls(..., weights=...)`` fits it.
         keep_data: keep the design and residual arrays in the result (``resid``, ``predict``).
             By default the summary numbers are evaluated and the arrays dropped with
             statsmodels' ``remove_data()``: at a million rows they hold several hundred MB.
@@ -58,7 +61,11 @@ def ols(
         raise ValueError(f"data: missing values in {', '.join(c for c in cols if data[c].isna().any())}")
     X = pd.DataFrame(design(data, x, categorical), columns=design_names(data, x, categorical), copy=False)
     X.index = data.index  # one float64 block: statsmodels takes it as a view, no copy
-    model = sm.OLS(data[y].astype(np.float64), X)
+    if weights is None:
+        model = sm.OLS(data[y].astype(np.float64), X)
+    else:
+        w = data[weights] if isinstance(weights, str) else weights
+        model = sm.WLS(data[y].astype(np.float64), X, weights=np.asarray(w, dtype=np.float64))
     with _lean_pinv():
         if cluster:
             res = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data[cluster])[0]})
