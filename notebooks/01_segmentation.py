@@ -976,6 +976,8 @@ sec5 = seg.poisson_bootstrap_many(
     seed=seed,
 )
 ratio, vs_T, vs_R = (tuple(sec5[k]) for k in ("ratio", "vs_T", "vs_R"))
+booked = cc.sum(axis=0)
+del cc, tier_cols  # memory: the bootstrap columns are summed
 records.append(
     Record(
         claim="A6",
@@ -1065,8 +1067,6 @@ records.append(
         method="ratio of sums over customers, Poisson-weight bootstrap 500",
     )
 )
-booked = cc.sum(axis=0)
-del cc, tier_cols  # memory: the bootstrap columns are summed
 print(
     f"booked cost per CRM contact (accounting input): small customers {booked[0] / booked[4]:,.1f} USD, "
     f"key accounts {booked[2] / booked[5]:,.1f} USD; cost to serve per USD of revenue: small "
