@@ -109,6 +109,7 @@ cust = customers.set_index("customer_id")
 del customers  # memory: `cust` is the one customer table from here on
 cust["revenue"] = per_cust["revenue"].reindex(cust.index, fill_value=0.0)
 cust["size_class"] = np.where(cust["segment"].isin(["large_enterprise", "public_sector"]), "large", "small")
+cust = cust.astype({"segment": "category", "size_class": "category"})  # a byte a customer instead of a string
 cust["key"] = cust.index.isin(pipeline["customer_id"])
 business_ids = cust.index[cust["segment"] != "consumer"]
 contract_buyers = per_cust.index[per_cust["contract_buyer"]].to_numpy()
@@ -1159,7 +1160,7 @@ oq = con.execute(f"""
 q_order = np.argsort(oq["q"], kind="stable")  # orders quarter by quarter
 q_start = np.searchsorted(oq["q"][q_order], np.arange(nq + 1))
 q_pos = np.searchsorted(cust.index.to_numpy(), oq["customer_id"])[q_order]
-q_line = oq["line"][q_order].astype(np.int64)
+q_line = oq["line"][q_order]  # int8: each order's product line
 q_vals = {c: oq[c][q_order] for c in ("warranty_3y", "offline", "via_rep")}
 n_lines = int(q_line.max()) + 1
 del oq, q_order
