@@ -47,7 +47,7 @@ from sklearn.preprocessing import StandardScaler
 
 import casebook.analysis.theme
 import synthetic
-from casebook.analysis import causal, intervals
+from casebook.analysis import causal, intervals, regression
 from casebook.analysis import segmentation as seg
 from casebook.analysis.params import check_parameters
 from casebook.analysis.results import Record, format_key_results, write_results
@@ -109,6 +109,7 @@ cust = customers.set_index("customer_id")
 del customers  # memory: `cust` is the one customer table from here on
 cust["revenue"] = per_cust["revenue"].reindex(cust.index, fill_value=0.0)
 cust["size_class"] = np.where(cust["segment"].isin(["large_enterprise", "public_sector"]), "large", "small")
+cust = cust.astype({"segment": "category", "size_class": "category"})  # a byte a customer instead of a string
 cust["key"] = cust.index.isin(pipeline["customer_id"])
 business_ids = cust.index[cust["segment"] != "consumer"]
 contract_buyers = per_cust.index[per_cust["contract_buyer"]].to_numpy()
@@ -905,6 +906,8 @@ cust["years"] = ((END - first_active).dt.days + 1) / 365.25
 cust["support_cost"] = tickets["cost_usd"].reindex(cust.index, fill_value=0.0)
 cust["discount_usd"] = per_cust["discount_usd"].reindex(cust.index, fill_value=0.0)
 cust["cogs"] = per_cust["cogs"].reindex(cust.index, fill_value=0.0)
+online_orders = per_cust["online_orders"]  # for section 7; the rest of the per-customer sums are in `cust` now
+del per_cust
 tier_tab = (
     cust.groupby("tier")
     .agg(
@@ -974,6 +977,8 @@ sec5 = seg.poisson_bootstrap_many(
     seed=seed,
 )
 ratio, vs_T, vs_R = (tuple(sec5[k]) for k in ("ratio", "vs_T", "vs_R"))
+booked = cc.sum(axis=0)
+del cc, tier_cols  # memory: the bootstrap columns are summed
 records.append(
     Record(
         claim="A6",
@@ -1005,8 +1010,10 @@ bo = bo.assign(
 )
 # each account weighs the same (its orders share one negotiated effect), s.e. clustered by account
 acct_w = 1.0 / bo.groupby("customer_id")["customer_id"].transform("size")
-disc_fit = smf.wls("ln_disc ~ log_emp + p_rel + key + tenure + ln_units", data=bo, weights=acct_w).fit(
-    cov_type="cluster", cov_kwds={"groups": bo["customer_id"].to_numpy()}
+# = smf.wls("ln_disc ~ log_emp + p_rel + key + tenure + ln_units", data=bo, weights=acct_w), clustered by
+# account; the design is built without patsy's formula machinery (a fraction of the memory at a million customers)
+disc_fit = regression.ols(
+    bo, "ln_disc", ["log_emp", "p_rel", "key", "tenure", "ln_units"], weights=acct_w, cluster="customer_id"
 )
 disc_ci = disc_fit.conf_int()
 DISC_TERMS = {
@@ -1061,8 +1068,6 @@ records.append(
         method="ratio of sums over customers, Poisson-weight bootstrap 500",
     )
 )
-booked = cc.sum(axis=0)
-del cc, tier_cols  # memory: the bootstrap columns are summed
 print(
     f"booked cost per CRM contact (accounting input): small customers {booked[0] / booked[4]:,.1f} USD, "
     f"key accounts {booked[2] / booked[5]:,.1f} USD; cost to serve per USD of revenue: small "
@@ -1078,7 +1083,6 @@ print(
 )
 print(f"contract-discount regression: {len(bo):,} orders of {bo['customer_id'].nunique():,} business accounts")
 del bo, acct_w  # the order-level rows are no longer needed
-disc_fit.remove_data()
 value.style.format("{:,.1f}")
 
 # %%
@@ -1156,7 +1160,7 @@ oq = con.execute(f"""
 q_order = np.argsort(oq["q"], kind="stable")  # orders quarter by quarter
 q_start = np.searchsorted(oq["q"][q_order], np.arange(nq + 1))
 q_pos = np.searchsorted(cust.index.to_numpy(), oq["customer_id"])[q_order]
-q_line = oq["line"][q_order].astype(np.int64)
+q_line = oq["line"][q_order]  # int8: each order's product line
 q_vals = {c: oq[c][q_order] for c in ("warranty_3y", "offline", "via_rep")}
 n_lines = int(q_line.max()) + 1
 del oq, q_order
@@ -1335,7 +1339,8 @@ variety = world.sql("""
     ) group by 1 order by 1
 """).set_index("customer_id")["option_variety"]
 cust["option_variety"] = variety.reindex(cust.index, fill_value=0).astype(int)
-cust["online_orders"] = per_cust["online_orders"].reindex(cust.index, fill_value=0)
+cust["online_orders"] = online_orders.reindex(cust.index, fill_value=0)
+del variety, online_orders
 g = cust.groupby("tier")
 idic = pd.DataFrame(
     {
@@ -1518,7 +1523,8 @@ display(
 # simple size rule (large customers = R, the largest = key, as many as we found) do as well?
 
 # %%
-truth = world.table("truth").set_index("customer_id").reindex(cust.index)
+TRUTH_COLUMNS = ["customer_id", "tier", "price_sensitive", "relationship_minded", "quadrant"]  # the ones used here
+truth = world.table("truth", columns=TRUTH_COLUMNS).set_index("customer_id").reindex(cust.index)
 ari = adjusted_rand_score(truth["tier"], cust["tier"])
 n_key = int(cust["key"].sum())
 size_rank = cust["employees"].rank(ascending=False, method="first")
@@ -1668,8 +1674,8 @@ print(f"python {sys.version.split()[0]}")
 for mod in (np, pd, scipy, statsmodels, sklearn, matplotlib, sns, synthetic):
     print(f"{mod.__name__} {getattr(mod, '__version__', 'n/a')}")
 # the exercises below load the world themselves: the chapter's customer-level tables can go
-del cust, per_cust, tickets, truth, business, large, survey, panel, g, bb, band, bought, size_rank, size_tier
-del tier_codes, active_q, key_q, lx, ly, rev, last_tier, first_active, p_alive, variety
+del cust, tickets, truth, business, large, survey, panel, g, bb, band, bought, size_rank, size_tier
+del tier_codes, active_q, key_q, lx, ly, rev, last_tier, first_active, p_alive
 del price_fit, rel_fit, fit_q, post_prev, run_pipe, pipe_pos, large_grp, kflag, small, t, active, is_key, a, nord
 del rev_y, km
 

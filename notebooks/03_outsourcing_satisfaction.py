@@ -82,7 +82,14 @@ this_world = {
 # %%
 world = synthetic.load(**this_world)
 customers = world.table("customers", columns=["customer_id", "segment"])
-tickets = world.table("support_tickets").merge(customers, on="customer_id", how="left")
+TICKET_COLUMNS = ["ticket_id", "customer_id", "opened_date", "handler", "wait_minutes", "transfers"]
+TICKET_COLUMNS += ["resolved_first_contact", "csat", "cost_usd"]  # the columns this chapter uses
+tickets = (
+    world.table("support_tickets", columns=TICKET_COLUMNS)
+    .merge(customers, on="customer_id", how="left")
+    .drop(columns="customer_id")
+    .astype({"handler": "category", "segment": "category"})  # two and four labels: a byte a row, not a string
+)
 complaints = world.table("complaints")
 surveys = world.table("surveys")
 n_orders = int(world.sql("select count(*) as n from orders")["n"].iloc[0])  # orders stay in DuckDB (sections 9, 10)
@@ -119,6 +126,7 @@ in_house_segments = sorted(set(customers["segment"]) - set(outsourced))
 events = {"switch to vendor (C1)": switch}
 for seg in returned:
     events[f"{seg} back in-house"] = vendor_tix.loc[vendor_tix["segment"] == seg, "opened_date"].max()
+del vendor_tix  # at a million customers the chapter lets go of ticket-level frames it no longer needs
 if reg.crisis_start is not None:
     events |= {"queues fail (C6)": reg.crisis_start.start_time, "recovery (C7)": reg.crisis_end.start_time}
 public_events = {
@@ -200,8 +208,8 @@ first_full = out_monthly[out_monthly.index > switch_month]  # the first whole mo
 step = first_full.iloc[0] >= 0.8 * first_full.iloc[1:].median()
 never_out = [g for g in in_house_segments if g not in returned]  # segments never outsourced
 returned_word = "segments'" if len(returned) > 1 else "segment's"
-kept = tickets[(tickets["opened_date"] >= switch) & tickets["segment"].isin(never_out)]
-kept_vendor = (kept["handler"] == "vendor").mean() if len(kept) else 0.0
+kept = tickets.loc[(tickets["opened_date"] >= switch) & tickets["segment"].isin(never_out), "handler"]
+kept_vendor = (kept == "vendor").mean() if len(kept) else 0.0
 if reg.crisis_start is not None:
     gap_m = (reg.crisis_start - public_events["'Dell Hell' blog"].to_period("M")).n  # months after the blog
     vs_blog = (
@@ -860,6 +868,7 @@ monthly = t.groupby(t["opened_date"].dt.to_period("M"), sort=True).agg(
     tickets=("ticket_id", "size"), complaints=("complained", "sum")
 )
 monthly = monthly[monthly.index <= cutoff]
+del t, opened  # ticket-level temporaries
 monthly["post"] = (monthly.index >= switch_month).astype(int)
 glm = smf.glm("complaints ~ post", data=monthly, family=sm.families.Poisson(), offset=np.log(monthly["tickets"])).fit()
 rc = causal.rate_change(
@@ -1228,6 +1237,7 @@ plt.show()
 # %%
 vend = post_out.loc[post_out["handler"] == "vendor", ["cost_usd", "csat"]]
 inh = post_out.loc[post_out["handler"] == "in_house", ["cost_usd", "csat"]]
+del post_out  # the two handlers' costs and scores are all that is used from here on
 saving = inh["cost_usd"].mean() - vend["cost_usd"].mean()
 saving_se = np.hypot(inh["cost_usd"].sem(), vend["cost_usd"].sem())
 bad_v, bad_i = (vend["csat"] <= 2).mean(), (inh["csat"] <= 2).mean()
@@ -1281,11 +1291,13 @@ cutoff_day = f"{(last_day - horizon):%Y-%m-%d}"
 ot = world.sql(
     ORDERS_NEXT
     + f"""
-    select o.order_id, o.customer_id, o.order_date, c.segment, o.next_order, p.worst_csat, p.vendor
+    select o.customer_id, o.order_date, c.segment, p.worst_csat, p.vendor,
+           (coalesce(date_diff('day', o.order_date, o.next_order), 1000000) <= {horizon.days})::int as repurchase,
+           (p.worst_csat <= 2)::int as bad, year(o.order_date) as year
     from o join per_order p using (order_id) join customers c using (customer_id)
     where o.order_date <= date '{cutoff_day}'
     order by o.customer_id, o.order_date, o.order_id"""
-)
+)  # repurchase: the next order within the horizon; bad: the order's worst ticket scored 1-2
 no_ticket_rate = float(
     world.sql(
         ORDERS_NEXT
@@ -1295,9 +1307,6 @@ no_ticket_rate = float(
     where o.order_date <= date '{cutoff_day}'"""
     )["rate"].iloc[0]
 )
-ot["repurchase"] = ((ot["next_order"] - ot["order_date"]) <= horizon).astype(int)
-ot["bad"] = (ot["worst_csat"] <= 2).astype(int)
-ot["year"] = ot["order_date"].dt.year
 # = smf.ols("repurchase ~ bad + C(segment) + C(year)", data=ot), clustered by customer; the design is
 # built with pandas (patsy takes several times as long as the fit itself at a million orders)
 rep_fit = regression.ols(ot, "repurchase", ["bad"], categorical=["segment", "year"], cluster="customer_id")
@@ -1424,6 +1433,7 @@ direct_rep = regression.ols(  # = smf.ols("repurchase ~ vendor + C(year)"), clus
     categorical=["year"],
     cluster="customer_id",
 )
+del post_orders
 print(f"\nvendor ticket -> 2-year repurchase, through bad experiences: {100 * chain:+.2f} points per ticket")
 print(
     f"vendor ticket -> 2-year repurchase, compared directly: {100 * direct_rep.params['vendor']:+.2f} points "
@@ -1513,7 +1523,8 @@ display(
 # model's expected value divided by the chance that the buyer is still active.
 
 # %%
-order_values = world.sql("select customer_id, order_date, revenue from orders order by customer_id, order_date")
+# stored by customer and date; read straight from Parquet (a SQL sort would hold the table twice at a million customers)
+order_values = world.table("orders", columns=["customer_id", "order_date", "revenue"])
 rfm = clv.rfm_summary(order_values, unit_days=7)  # weeks, the whole record
 del order_values
 rfm = rfm.join(customers.set_index("customer_id")["segment"])
@@ -1549,6 +1560,7 @@ print(
     f"({len(value_if_kept):,} buyers, 5 years, 10 %/year discount): ${value:,.0f} "
     f"(95 % interval {v_lo:,.0f} to {v_hi:,.0f})"
 )
+del rfm, recent  # customer-level tables of the value model
 
 # %%
 rng = np.random.default_rng(seed)  # propagate the uncertainty of the four pieces (independent samples)
@@ -1740,6 +1752,7 @@ def story(tk, sv, cp, mk):
 
 
 row_main, annual_main, _ = story(tickets, surveys, complaints, market)  # this world's tables, loaded above
+del tickets  # their last use: at a million customers 2.4 M rows
 row_alt, annual_alt, switch_alt = story(
     alt.table("support_tickets").merge(
         alt.table("customers", columns=["customer_id", "segment"]), on="customer_id", how="left"
@@ -1850,9 +1863,10 @@ planted = pd.DataFrame(
 )
 display(planted.style.hide(axis="index"))
 
-truth = world.table("truth", columns=["customer_id", "dropout_date"])
-tt = ot.merge(truth, on="customer_id", how="left")
-tt["dropped_here"] = (tt["dropout_date"] == tt["order_date"]).astype(int)  # the customer left right after this order
+truth = world.table("truth", columns=["customer_id", "dropout_date"]).set_index("customer_id")["dropout_date"]
+left_here = ot["customer_id"].map(truth) == ot["order_date"]  # the customer left right after this order
+tt = ot[["bad", "segment", "year"]].assign(dropped_here=left_here.astype(int))
+del truth, ot, left_here
 true_fit = regression.ols(tt, "dropped_here", ["bad"], categorical=["segment", "year"])  # = smf.ols(...).fit()
 base_drop = tt.loc[tt["bad"] == 0, "dropped_here"].mean()
 print(

@@ -11,7 +11,16 @@ Quick use::
 See ``python -m synthetic --help`` and ``docs/data-dictionary.md``.
 """
 
-from .errors import ParameterError
+import os
+
+# DuckDB's allocator (jemalloc on Linux) keeps freed pages for about ten seconds before it returns
+# them; a chapter's next step then runs on top of the last query's memory. Returned at once instead
+# (read when DuckDB first allocates, so set before it is imported; a value set by the user wins).
+# Measured in chapter 03 at 1,000,000 customers: its largest query peaks 80 MB lower and leaves
+# 320 instead of 420 MB resident, with no loss of speed.
+os.environ.setdefault("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+
+from .errors import ParameterError  # noqa: E402
 from .scenario import KNOWN_KEYS, PRESETS, Scenario, build_scenario
 
 __all__ = ["ParameterError", "Scenario", "build_scenario", "PRESETS", "KNOWN_KEYS", "load", "generate", "World"]

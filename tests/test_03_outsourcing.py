@@ -627,6 +627,45 @@ def test_synthetic_control_placebo_t_refits_weights_at_each_fake_date():
     assert lo < 0 < hi
 
 
+def test_regression_lean_pinv_is_statsmodels_pinv_bit_for_bit():
+    """``regression.pinv_extended`` (one copy leaner) gives exactly statsmodels' pseudo-inverse and singular values."""
+    from statsmodels.tools.tools import pinv_extended as reference
+
+    from casebook.analysis import regression
+
+    rng = np.random.default_rng(11)
+    df = pd.DataFrame(
+        {
+            "bad": rng.integers(0, 2, 20_000),
+            "segment": rng.choice(["consumer", "small_business", "public"], 20_000),
+            "year": rng.choice([2003, 2004, 2005, 2006], 20_000),
+        }
+    )
+    X = regression.design(df, ["bad"], ["segment", "year"])
+    assert X.shape == (20_000, 1 + 1 + 2 + 3) and (X[:, 0] == 1).all()
+    for x in (X, np.asfortranarray(X), np.column_stack([X, X[:, 1]])):  # the last one rank-deficient
+        mine, s_mine = regression.pinv_extended(x)
+        ref, s_ref = reference(x)
+        assert np.array_equal(mine, ref) and np.array_equal(s_mine, s_ref)
+
+
+def test_regression_wls_equals_the_formula_version():
+    """``regression.ols(..., weights=...)`` is ``smf.wls``: same coefficients and clustered errors (chapter 01's A7)."""
+    import statsmodels.formula.api as smf
+
+    from casebook.analysis import regression
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    df = pd.DataFrame({"y": rng.normal(size=n), "a": rng.normal(size=n), "k": rng.integers(0, 2, n)})
+    df["g"] = rng.integers(0, 500, n)
+    w = 1.0 / df.groupby("g")["g"].transform("size")
+    mine = regression.ols(df, "y", ["a", "k"], weights=w, cluster="g")
+    ref = smf.wls("y ~ a + k", data=df, weights=w).fit(cov_type="cluster", cov_kwds={"groups": df["g"].to_numpy()})
+    assert list(mine.params.index) == list(ref.params.index)
+    assert np.allclose(mine.params, ref.params, rtol=1e-12) and np.allclose(mine.bse, ref.bse, rtol=1e-12)
+
+
 def test_regression_ols_equals_the_formula_version():
     """``regression.ols`` builds the design with pandas; coefficients and clustered errors equal smf.ols's."""
     import statsmodels.formula.api as smf
