@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -139,6 +140,11 @@ def main() -> None:
     print(
         f"  CPU seconds (all processes): generator {gc:.1f}, floor {fc:.1f}, ratio {gc / fc:.2f} (steadier on a busy box)"
     )
+    if args.rounds > 1:  # each round pairs a generator run with the floor run right after it (same load)
+        later = range(1, args.rounds)  # round 1 also pays the imports
+        wall = statistics.median(gens[r] / floors[r] for r in later)
+        cpu = statistics.median(gen_cpu[r] / flo_cpu[r] for r in later)
+        print(f"  paired ratio per round, median of rounds 2-{args.rounds}: {wall:.2f} wall, {cpu:.2f} CPU")
     print(f"  peak RSS: main process {rss:.0f} MB, largest worker (either) {child_rss:.0f} MB")
 
 
