@@ -53,10 +53,10 @@ def test_no_worlds_cell_means_no_extra_worlds(tmp_path):
 def test_choose_lanes_respects_memory_and_cores(monkeypatch):
     monkeypatch.setattr(lanes.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(lanes, "available_bytes", lambda: 20e9)
-    assert lanes.choose_lanes("auto", 20_000, 4) == 2
+    assert lanes.choose_lanes("auto", 4, [lanes.estimated_peak_bytes(20_000)]) == 2
     monkeypatch.setattr(lanes, "available_bytes", lambda: 3e9)  # one 1M-customer chapter fits, two do not
-    assert lanes.choose_lanes("auto", 1_000_000, 4) == 1
-    assert lanes.choose_lanes(3, 1_000_000, 2) == 2
+    assert lanes.choose_lanes("auto", 4, [lanes.estimated_peak_bytes(1_000_000)]) == 1
+    assert lanes.choose_lanes(3, 2, [lanes.estimated_peak_bytes(1_000_000)]) == 2
 
 
 def test_run_in_lanes_returns_results_in_job_order():
@@ -103,7 +103,9 @@ def test_measured_peaks_need_every_chapter_at_that_size(tmp_path):
     path.write_text(json.dumps({"chapters": chapters}))
     peaks = lanes.measured_peaks(path, 1000, ["00_a", "01_b"])
     assert peaks == {"00_a": 500.0 * 2**20, "01_b": 1000.0 * 2**20}
-    assert lanes.estimated_peak_bytes(1000, peaks) == pytest.approx(lanes.MEASURED_MARGIN * 1000 * 2**20)
+    assert max(lanes.chapter_peaks(["00_a", "01_b"], 1000, peaks)) == pytest.approx(
+        lanes.MEASURED_MARGIN * 1000 * 2**20
+    )
     assert lanes.measured_peaks(path, 2000, ["00_a"]) == {}  # other size
     assert lanes.measured_peaks(path, 1000, ["00_a", "02_c"]) == {}  # a chapter never measured
     assert lanes.measured_peaks(tmp_path / "none.json", 1000, ["00_a"]) == {}

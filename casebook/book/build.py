@@ -991,7 +991,7 @@ def _run_build_into(
     # each chapter's expected kernel peak: this site's last measurement at this size, else the shipped
     # measurements (kernel_peaks.yml, linear in customers), else the formula; measurements +5 %
     peaks = chapter_peaks([cp.chapter.name for cp in plan.chapters], n_max, measured, reference_peaks())
-    n_lanes = choose_lanes(plan.lanes, n_max, len(plan.chapters), measured, peaks)
+    n_lanes = choose_lanes(plan.lanes, len(plan.chapters), peaks)
     budget = None if plan.memory_gb is None else plan.memory_gb * 1e9
     if n_lanes > 1:
         per = max(peaks) / 1e9

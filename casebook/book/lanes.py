@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 
 WORLD_KEYS = ("scenario", "seed", "n_customers", "overrides")
 SAFE_BUILTINS = {
@@ -150,15 +151,8 @@ FIXED_BYTES, BYTES_PER_CUSTOMER = 0.4e9, 3_000.0
 MEASURED_MARGIN = 1.05
 
 
-def estimated_peak_bytes(n_customers: int, measured: Mapping[str, float] | None = None) -> float:
-    """A chapter kernel's peak memory: the largest measured peak if given, else the formula.
-
-    ``measured`` = {chapter name: peak bytes} from an earlier build at the same size
-    (:func:`measured_peaks`); a measurement is taken with a :data:`MEASURED_MARGIN` margin
-    (the kernels' peaks are exact high-water marks of deterministic runs; 5 % covers noise).
-    """
-    if measured:
-        return MEASURED_MARGIN * max(measured.values())
+def estimated_peak_bytes(n_customers: int) -> float:
+    """A chapter kernel's peak memory when nothing was measured: the conservative formula."""
     return FIXED_BYTES + BYTES_PER_CUSTOMER * n_customers
 
 
@@ -183,11 +177,10 @@ def reference_peak_bytes(chapter: str, n_customers: int, reference: Mapping[str,
     if not sizes:
         return None
     ns = sorted(sizes)
-    if n_customers <= ns[0] or len(ns) == 1:
-        return sizes[ns[0]] if n_customers <= ns[0] else sizes[ns[0]] * n_customers / ns[0]
-    k = next((i for i in range(1, len(ns)) if n_customers <= ns[i]), len(ns) - 1)
-    n0, n1 = ns[k - 1], ns[k]
-    return sizes[n0] + (sizes[n1] - sizes[n0]) * (n_customers - n0) / (n1 - n0)
+    vs = [sizes[n] for n in ns]
+    if len(ns) == 1 or n_customers <= ns[-1]:
+        return float(np.interp(n_customers, ns, vs))  # held at the end values outside the sizes
+    return vs[-1] + (vs[-1] - vs[-2]) * (n_customers - ns[-1]) / (ns[-1] - ns[-2])
 
 
 def chapter_peaks(
@@ -208,7 +201,7 @@ def chapter_peaks(
             out.append(MEASURED_MARGIN * measured[ch])
             continue
         ref = reference_peak_bytes(ch, n_customers, reference or {})
-        out.append(MEASURED_MARGIN * ref if ref is not None else estimated_peak_bytes(n_customers, None))
+        out.append(MEASURED_MARGIN * ref if ref is not None else estimated_peak_bytes(n_customers))
     return out
 
 
@@ -242,23 +235,13 @@ def available_bytes() -> float:
     return float("inf")
 
 
-def choose_lanes(
-    lanes: int | str,
-    n_customers: int,
-    n_chapters: int,
-    measured: Mapping[str, float] | None = None,
-    peaks: Sequence[float] | None = None,
-) -> int:
-    """How many chapters run at once: ``lanes`` if a number, else one per core while memory allows.
-
-    Memory per chapter is the largest of ``peaks`` (see :func:`chapter_peaks`) if given, else
-    :func:`estimated_peak_bytes` (from ``measured`` peaks when given).
-    """
+def choose_lanes(lanes: int | str, n_chapters: int, peaks: Sequence[float]) -> int:
+    """How many chapters run at once: ``lanes`` if a number, else one per core while memory allows
+    the largest of the chapters' expected ``peaks`` (bytes, :func:`chapter_peaks`)."""
     if lanes != "auto":
         return max(1, min(int(lanes), max(1, n_chapters)))
     by_cores = os.cpu_count() or 1
-    per = max(peaks) if peaks else estimated_peak_bytes(n_customers, measured)
-    by_memory = int(0.8 * available_bytes() // per)
+    by_memory = int(0.8 * available_bytes() // max(peaks))
     return max(1, min(by_cores, by_memory, n_chapters))
 
 
